@@ -1,0 +1,104 @@
+"""The photonic_dfa configuration: one TOML file with a section per stage.
+
+```toml
+[layout]     # geometry of the weight-bank array   (photonic_dfa.config.layout.LayoutConfig)
+[circuit]    # circuit/heater models, sweeps        (photonic_dfa.config.circuit.CircuitConfig)
+[model]      # channel plan, calibration, noise     (photonic_dfa.config.model.ModelConfig)
+[training]   # DFA/BP training protocol             (photonic_dfa.config.training.TrainingConfig)
+```
+
+Every section is optional (defaults apply); unknown sections or keys and out-of-range values fail at
+load time with one line naming the file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from photonic_dfa.config._base import StageConfig, format_validation_error
+from photonic_dfa.config.circuit import CircuitConfig
+from photonic_dfa.config.layout import LayoutConfig
+from photonic_dfa.config.model import ModelConfig
+from photonic_dfa.config.training import TrainingConfig
+from photonic_dfa.errors import ConfigError
+
+__all__ = [
+    "CircuitConfig",
+    "Config",
+    "LayoutConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "config_hash",
+    "load_config",
+    "validate_section",
+]
+
+
+class Config(StageConfig):
+    """The whole configuration: one frozen section per stage."""
+
+    layout: LayoutConfig = Field(default_factory=LayoutConfig)
+    circuit: CircuitConfig = Field(default_factory=CircuitConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+    """Load a TOML config (or the defaults if ``path`` is None) and apply section overrides.
+
+    Args:
+        path: a TOML file with optional ``[layout]``, ``[circuit]``, ``[model]``, ``[training]``.
+        **overrides: per section, a dict of values that replace the file's (e.g. command-line
+            options): ``load_config(p, layout={"rings": 4})``. ``None`` values are ignored.
+
+    Raises:
+        ConfigError: one line naming the file, key, value and the allowed range.
+    """
+    source = str(path) if path is not None else "<defaults>"
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {source!r} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {source!r} is a directory") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    for section, values in overrides.items():
+        if values is None:
+            continue
+        merged = dict(data.get(section, {}))
+        merged.update({k: v for k, v in values.items() if v is not None})
+        data[section] = merged
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source=source)) from None
+
+
+def validate_section(cls: type[StageConfig], values: dict[str, Any], *, section: str) -> Any:
+    """Validate one section's values (e.g. built from CLI options) with a one-line error."""
+    try:
+        return cls.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, prefix=section)) from None
+
+
+def config_hash(section: StageConfig) -> str:
+    """A stable sha256 of a config section's values (for provenance and stage caching)."""
+    text = json.dumps(section.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_config_path() -> Path:
+    """The default config shipped with the package (``photonic_dfa/default_config.toml``)."""
+    return Path(__file__).resolve().parent.parent / "default_config.toml"

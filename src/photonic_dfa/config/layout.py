@@ -1,0 +1,100 @@
+"""The ``[layout]`` section: geometry of the microring weight-bank array."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from photonic_dfa.config._base import StageConfig
+
+__all__ = ["LayoutConfig"]
+
+
+class LayoutConfig(StageConfig):
+    """Parameters of the weight-bank array drawn by ``photonic-dfa layout``.
+
+    The defaults draw 8 banks of 10 rings of radius 10 µm with 150 nm gaps on both buses: a
+    point of simphony's half-ring FDTD data (500 × 220 nm strip), whose free spectral range
+    (≈ 9 nm) holds 10 channels at 0.8 nm spacing. Ring ``i`` is meant for WDM channel ``i``; its
+    radius is ``radius_um + i * radius_step_nm / 1000`` (plus ``radius_offsets_um[i]`` if given),
+    which staggers the cold resonances by about one channel spacing per ring. A radius offset δ is
+    drawn as two straight sections of π·δ in the coupling regions (same round trip as a circle of
+    radius R + δ), so both bus gaps stay on simphony's data point.
+    """
+
+    rings: int = Field(10, ge=1, le=64, description="rings per bank N (= WDM channels)")
+    banks: int = Field(8, ge=1, le=256, description="banks M in the array")
+    radius_um: float = Field(10.0, gt=0.0, le=100.0, description="nominal ring radius (µm)")
+    gap_in_nm: float = Field(150.0, gt=0.0, le=2000.0, description="input/through bus gap (nm)")
+    gap_drop_nm: float = Field(150.0, gt=0.0, le=2000.0, description="drop bus gap (nm)")
+    wg_width_nm: float = Field(500.0, ge=200.0, le=2000.0, description="waveguide width (nm)")
+    thickness_nm: float = Field(220.0, ge=100.0, le=500.0, description="Si thickness (nm)")
+    radius_step_nm: float = Field(
+        9.0, ge=0.0, le=100.0, description="radius increment from ring i to ring i+1 (nm)"
+    )
+    radius_offsets_um: tuple[float, ...] | None = Field(
+        None, description="extra per-ring radius offsets (µm), one per ring"
+    )
+    pitch_um: float | None = Field(
+        None, gt=0.0, le=2000.0, description="ring centre spacing along the bus (µm); auto if unset"
+    )
+    ring_spacing_um: float = Field(
+        5.0, ge=0.0, le=500.0, description="clearance added to the ring diameter for the auto pitch"
+    )
+    heater_width_um: float = Field(2.0, gt=0.0, le=20.0, description="heater strip width (µm)")
+    heater_arc_deg: float = Field(
+        270.0, gt=0.0, le=330.0, description="heater arc over the ring, centred away from the leads"
+    )
+    pad_size_um: float = Field(40.0, gt=0.0, le=200.0, description="heater pad side (µm)")
+    pad_pitch_um: float = Field(50.0, gt=0.0, le=500.0, description="heater pad centre spacing")
+    splitter: Literal["mmi", "y_branch"] = Field("mmi", description="1×2 cell of the splitter tree")
+    bank_spacing_um: float = Field(
+        30.0, ge=0.0, le=2000.0, description="clear space between neighbouring banks (µm)"
+    )
+
+    @model_validator(mode="after")
+    def _check_geometry(self) -> LayoutConfig:
+        if self.radius_offsets_um is not None and len(self.radius_offsets_um) != self.rings:
+            raise ValueError(
+                f"radius_offsets_um has {len(self.radius_offsets_um)} values, "
+                f"needs one per ring ({self.rings})"
+            )
+        if self.radius_offsets_um is not None and min(self.radius_offsets_um) < 0:
+            raise ValueError(
+                f"radius_offsets_um contains {min(self.radius_offsets_um):g}: offsets must be >= 0 "
+                "(they are drawn as straight sections of the ring; lower radius_um instead)"
+            )
+        min_pitch = self.min_pitch_um()
+        if self.pitch_um is not None and self.pitch_um < min_pitch:
+            raise ValueError(
+                f"pitch_um = {self.pitch_um:g} is smaller than the ring diameter + gap "
+                f"({min_pitch:.4g} µm): neighbouring rings would overlap; use pitch_um >= "
+                f"{min_pitch:.4g}"
+            )
+        if self.pad_pitch_um <= self.pad_size_um:
+            raise ValueError(
+                f"pad_pitch_um = {self.pad_pitch_um:g} must exceed pad_size_um = "
+                f"{self.pad_size_um:g} (pads would touch)"
+            )
+        return self
+
+    def ring_radii_um(self) -> list[float]:
+        """Drawn radius of each ring (µm), in channel order."""
+        offsets = self.radius_offsets_um or (0.0,) * self.rings
+        return [
+            self.radius_um + i * self.radius_step_nm * 1e-3 + offsets[i] for i in range(self.rings)
+        ]
+
+    def min_pitch_um(self) -> float:
+        """Smallest ring pitch at which neighbouring rings (outer edges) do not touch (µm):
+        the largest ring's outer diameter plus the larger bus gap."""
+        r_max = max(self.ring_radii_um())
+        return 2 * r_max + self.wg_width_nm * 1e-3 + max(self.gap_in_nm, self.gap_drop_nm) * 1e-3
+
+    def resolved_pitch_um(self) -> float:
+        """The ring pitch used: ``pitch_um`` if given, else diameter + width + ``ring_spacing_um``."""
+        if self.pitch_um is not None:
+            return self.pitch_um
+        r_max = max(self.ring_radii_um())
+        return round(2 * r_max + self.wg_width_nm * 1e-3 + self.ring_spacing_um, 3)

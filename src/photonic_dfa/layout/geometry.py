@@ -1,0 +1,386 @@
+"""Geometry of a weight-bank array: the plan the cells are drawn from, and ``layout.json``.
+
+This module needs no gdsfactory: the circuit stage reads ``layout.json`` through
+:func:`load_layout`, and the cells draw exactly what :func:`plan_bank` computes, so the GDS and the
+JSON agree by construction (a test reads the GDS back to check).
+
+One bank, in its own coordinates (µm, x along the buses)::
+
+      drop ◀──────────────────────────────────────────────  add        y = y_drop (drop bus)
+                 ╭───╮             ╭───╮             ╭───╮              gap_drop_nm
+                 │ 0 │   ·······   │ i │   ·······   │N-1│              rings, centre y = y_ring
+                 ╰───╯             ╰───╯             ╰───╯              gap_in_nm
+       in ─────────────────────────────────────────────▶ through       y = 0 (input bus)
+         lead │◀─pitch─▶│
+                 ┃┃                 ┃┃                ┃┃               heater leads (metal)
+        [p0][p1][p2][p3] . . .                        [p2N-1]          heater pads, y < 0
+
+Ring ``i`` is meant for WDM channel ``i``. A ring is a racetrack: two half circles of the nominal
+radius ``R`` (a point of simphony's half-ring data) joined by two horizontal straights of
+``straight_um = π·δ_i`` in the coupling regions, where ``δ_i`` is its radius offset. Its round trip is
+``2πR + 2π·δ_i``, as for a circle of radius ``R + δ_i``, while both bus gaps stay exactly at the data
+point. The coupling region of ring ``i`` on either bus spans ``x_i ± (R + straight_um/2)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from photonic_dfa.config.layout import LayoutConfig
+from photonic_dfa.errors import ArtifactError
+
+__all__ = [
+    "LAYOUT_SCHEMA",
+    "LAYOUT_SCHEMA_VERSION",
+    "BankGeometry",
+    "BankPlan",
+    "HeaterGeometry",
+    "LayoutDescription",
+    "PortGeometry",
+    "RingGeometry",
+    "load_layout",
+    "plan_bank",
+]
+
+LAYOUT_SCHEMA = "photonic_dfa.layout"
+LAYOUT_SCHEMA_VERSION = 1
+
+#: distance from the bank's ports to the first/last coupling region (µm)
+LEAD_UM = 10.0
+#: heater pad row: distance from the input bus to the pad centres is this plus the routing tracks
+PAD_CLEARANCE_UM = 15.0
+#: metal lead width and spacing of the routing tracks (µm)
+LEAD_WIDTH_UM = 3.0
+TRACK_PITCH_UM = 6.0
+#: radial stub from a heater terminal to the start of its lead (µm)
+STUB_UM = 3.0
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortGeometry(_Frozen):
+    """An optical port: centre (µm) and the direction light leaves the cell (degrees)."""
+
+    center_um: tuple[float, float]
+    orientation_deg: float
+
+
+class HeaterGeometry(_Frozen):
+    """The heater strip over a ring (on the heater layer)."""
+
+    centroid_um: tuple[float, float]
+    length_um: float = Field(gt=0)
+    width_um: float = Field(gt=0)
+
+
+class RingGeometry(_Frozen):
+    """One ring of a bank, in chip coordinates."""
+
+    index: int = Field(ge=0)
+    channel: int = Field(ge=0)
+    center_um: tuple[float, float]
+    radius_um: float = Field(gt=0, description="bend radius = nominal radius of the coupler data")
+    radius_offset_um: float = Field(ge=0, description="equivalent radius increase δ")
+    straight_um: float = Field(ge=0, description="length of each of the two straights (= π·δ)")
+    round_trip_um: float = Field(gt=0)
+    gap_in_nm: float = Field(gt=0)
+    gap_drop_nm: float = Field(gt=0)
+    wg_width_nm: float = Field(gt=0)
+    thickness_nm: float = Field(gt=0)
+    heater: HeaterGeometry
+
+
+class BankGeometry(_Frozen):
+    """One bank: its rings in order along the input bus, bus segments and ports."""
+
+    index: int = Field(ge=0)
+    rings: tuple[RingGeometry, ...] = Field(min_length=1)
+    bus_segments_um: dict[Literal["through", "drop"], tuple[float, ...]]
+    bus_leads_um: dict[Literal["in", "through", "add", "drop"], float]
+    ports: dict[Literal["in", "through", "add", "drop"], PortGeometry]
+
+
+class GdsInfo(_Frozen):
+    file: str
+    sha256: str
+    top_cell: str
+
+
+class LayoutDescription(_Frozen):
+    """Contents of ``layout.json``: everything the circuit stage needs to know of the drawing."""
+
+    schema_: Literal["photonic_dfa.layout"] = Field(LAYOUT_SCHEMA, alias="schema")
+    schema_version: int
+    generator: dict[str, str]
+    parameters: LayoutConfig
+    gds: GdsInfo
+    layers: dict[str, tuple[int, int]]
+    chip_size_um: tuple[float, float]
+    n_rings: int = Field(ge=1)
+    n_banks: int = Field(ge=1)
+    banks: tuple[BankGeometry, ...] = Field(min_length=1)
+    ports: dict[str, PortGeometry]
+    splitter: dict[str, Any]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def to_json(self) -> str:
+        """Serialise (key order fixed, floats as written)."""
+        return self.model_dump_json(by_alias=True, indent=1) + "\n"
+
+
+def load_layout(path: str | os.PathLike[str]) -> LayoutDescription:
+    """Read and validate ``layout.json``.
+
+    Raises:
+        ArtifactError: one line naming the file and what is wrong (missing, not JSON, another
+            schema or version, invalid content).
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"layout file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != LAYOUT_SCHEMA:
+        raise ArtifactError(
+            f"{path}: not a photonic_dfa layout description (schema must be {LAYOUT_SCHEMA!r})"
+        )
+    version = data.get("schema_version")
+    if version != LAYOUT_SCHEMA_VERSION:
+        raise ArtifactError(
+            f"{path}: layout schema_version {version!r} is not supported "
+            f"(this photonic_dfa reads version {LAYOUT_SCHEMA_VERSION})"
+        )
+    try:
+        return LayoutDescription.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ArtifactError(f"{path}: invalid layout description at {key!r}: {err['msg']}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Planning: pure geometry shared by the cells and the description
+# --------------------------------------------------------------------------------------------
+
+
+class BankPlan(_Frozen):
+    """Positions of everything in one bank, in bank coordinates (input port at the origin)."""
+
+    n_rings: int
+    radius_um: float
+    wg_width_um: float
+    offsets_um: tuple[float, ...]
+    straights_um: tuple[float, ...]
+    ring_x_um: tuple[float, ...]
+    ring_y_um: float
+    drop_y_um: float
+    bus_length_um: float
+    heater_width_um: float
+    heater_arc_deg: float
+    terminals_um: tuple[tuple[float, float], ...]  # 2 per ring: (left, right), in x order
+    stub_ends_um: tuple[tuple[float, float], ...]
+    track_y_um: tuple[float, ...]  # y of the horizontal routing track of each lead
+    pad_x_um: tuple[float, ...]
+    pad_y_um: float
+    pad_size_um: float
+    width_um: float  # extent in x (bus or pad row, whichever is longer), from x_min
+    x_min_um: float
+    y_min_um: float
+    y_max_um: float
+
+
+def _heater_angles(arc_deg: float) -> tuple[float, float]:
+    """Start and end angle (rad) of the heater arc: it runs over the top, its opening (where
+    the leads leave) centred at the bottom of the ring."""
+    half_open = math.radians(360.0 - arc_deg) / 2
+    return -math.pi / 2 + half_open, 1.5 * math.pi - half_open
+
+
+def racetrack_point(
+    cx: float, cy: float, radius: float, straight: float, theta: np.ndarray
+) -> np.ndarray:
+    """Points of a racetrack's centre line at angles ``theta`` (rad), shape ``(len(theta), 2)``.
+
+    The two half circles (right: cos θ > 0, left: cos θ < 0) are shifted by ±straight/2 in x.
+    """
+    shift = np.where(np.cos(theta) >= 0, straight / 2, -straight / 2)
+    return np.stack([cx + shift + radius * np.cos(theta), cy + radius * np.sin(theta)], axis=-1)
+
+
+def heater_length_um(radius_um: float, straight_um: float, arc_deg: float) -> float:
+    """Length of the heater along the ring's centre line (its arc plus the top straight)."""
+    return radius_um * math.radians(arc_deg) + straight_um
+
+
+def plan_bank(cfg: LayoutConfig) -> BankPlan:
+    """Compute the positions of rings, buses, heaters, leads and pads of one bank."""
+    n = cfg.rings
+    r = cfg.radius_um
+    w = cfg.wg_width_nm * 1e-3
+    offsets = tuple(ri - r for ri in cfg.ring_radii_um())
+    straights = tuple(math.pi * d for d in offsets)
+    pitch = max(cfg.resolved_pitch_um(), 2 * r + w + max(straights) + 0.1)
+    ring_x = tuple(round(LEAD_UM + r + max(straights) / 2 + pitch * i, 3) for i in range(n))
+    ring_y = round(r + w + cfg.gap_in_nm * 1e-3, 3)
+    drop_y = round(ring_y + r + w + cfg.gap_drop_nm * 1e-3, 3)
+    bus_length = round(ring_x[-1] + r + max(straights) / 2 + LEAD_UM, 3)
+
+    a0, a1 = _heater_angles(cfg.heater_arc_deg)
+    terminals: list[tuple[float, float]] = []
+    stubs: list[tuple[float, float]] = []
+    for x, s in zip(ring_x, straights, strict=True):
+        for angle in (a1, a0):  # left terminal (angle > π), then right terminal
+            p = racetrack_point(x, ring_y, r, s, np.array([angle]))[0]
+            q = racetrack_point(x, ring_y, r + STUB_UM, s, np.array([angle]))[0]
+            terminals.append((float(p[0]), float(p[1])))
+            stubs.append((float(q[0]), float(q[1])))
+
+    n_leads = 2 * n
+    pad_pitch = cfg.pad_pitch_um
+    center = (ring_x[0] + ring_x[-1]) / 2
+    pad_x = tuple(center + (k - (n_leads - 1) / 2) * pad_pitch for k in range(n_leads))
+    # Fan-out without crossings: leads going left take tracks top-down in x order, leads going
+    # right bottom-up; each lead: stub end → down to its track → along it → down to its pad.
+    lowest_stub = min(y for _, y in stubs)
+    top_track = -PAD_CLEARANCE_UM / 2 - LEAD_WIDTH_UM
+    top_track = min(top_track, lowest_stub - 2 * LEAD_WIDTH_UM)
+    going_left = [pad_x[k] < stubs[k][0] for k in range(n_leads)]
+    left_ids = [k for k in range(n_leads) if going_left[k]]
+    right_ids = [k for k in range(n_leads) if not going_left[k]][::-1]
+    track = [0.0] * n_leads
+    for order, k in enumerate(left_ids):
+        track[k] = top_track - order * TRACK_PITCH_UM
+    for order, k in enumerate(right_ids):
+        track[k] = top_track - order * TRACK_PITCH_UM
+    n_tracks = max(len(left_ids), len(right_ids))
+    pad_y = top_track - (n_tracks - 1) * TRACK_PITCH_UM - PAD_CLEARANCE_UM - cfg.pad_size_um / 2
+
+    x_min = min(0.0, pad_x[0] - cfg.pad_size_um / 2)
+    x_max = max(bus_length, pad_x[-1] + cfg.pad_size_um / 2)
+    return BankPlan(
+        n_rings=n,
+        radius_um=r,
+        wg_width_um=w,
+        offsets_um=offsets,
+        straights_um=straights,
+        ring_x_um=ring_x,
+        ring_y_um=ring_y,
+        drop_y_um=drop_y,
+        bus_length_um=bus_length,
+        heater_width_um=cfg.heater_width_um,
+        heater_arc_deg=cfg.heater_arc_deg,
+        terminals_um=tuple(terminals),
+        stub_ends_um=tuple(stubs),
+        track_y_um=tuple(track),
+        pad_x_um=pad_x,
+        pad_y_um=pad_y,
+        pad_size_um=cfg.pad_size_um,
+        width_um=x_max - x_min,
+        x_min_um=x_min,
+        y_min_um=pad_y - cfg.pad_size_um / 2,
+        y_max_um=drop_y + w / 2,
+    )
+
+
+def heater_outline(plan: BankPlan, i: int, *, points_per_rad: float = 12.0) -> np.ndarray:
+    """Polygon (closed outline, ``(P, 2)`` µm, bank coordinates) of ring ``i``'s heater strip."""
+    a0, a1 = _heater_angles(plan.heater_arc_deg)
+    n_pts = max(16, int((a1 - a0) * points_per_rad * max(1.0, plan.radius_um / 5)))
+    # Sample each half circle separately so that the top straight is a clean segment.
+    theta = np.unique(np.concatenate([np.linspace(a0, a1, n_pts), [math.pi / 2]]))
+    left = theta[np.cos(theta) < -1e-12]
+    right = theta[np.cos(theta) >= -1e-12]
+    hw = plan.heater_width_um / 2
+    x, s, y = plan.ring_x_um[i], plan.straights_um[i], plan.ring_y_um
+
+    def edge(radius: float) -> np.ndarray:
+        parts = [racetrack_point(x, y, radius, s, right)]
+        # the straight on top: from the right half's end (+s/2) to the left half's start (-s/2)
+        parts.append(np.array([[x - s / 2, y + radius]]))
+        parts.append(racetrack_point(x, y, radius, s, left))
+        return np.concatenate(parts)
+
+    outer = edge(plan.radius_um + hw)
+    inner = edge(plan.radius_um - hw)[::-1]
+    return np.concatenate([outer, inner])
+
+
+def polygon_centroid(points: np.ndarray) -> tuple[float, float]:
+    """Area centroid of a simple polygon ``(P, 2)``."""
+    x, y = points[:, 0], points[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    area = cross.sum() / 2
+    cx = ((x + x1) * cross).sum() / (6 * area)
+    cy = ((y + y1) * cross).sum() / (6 * area)
+    return float(cx), float(cy)
+
+
+def bank_geometry(
+    cfg: LayoutConfig, plan: BankPlan, index: int, origin_um: tuple[float, float]
+) -> BankGeometry:
+    """The :class:`BankGeometry` of a bank whose input port is at ``origin_um`` (chip coords)."""
+    ox, oy = origin_um
+    r, n = plan.radius_um, plan.n_rings
+    rings = []
+    for i in range(n):
+        outline = heater_outline(plan, i)
+        hx, hy = polygon_centroid(outline)
+        s = plan.straights_um[i]
+        rings.append(
+            RingGeometry(
+                index=i,
+                channel=i,
+                center_um=(round(ox + plan.ring_x_um[i], 6), round(oy + plan.ring_y_um, 6)),
+                radius_um=r,
+                radius_offset_um=round(plan.offsets_um[i], 9),
+                straight_um=round(s, 9),
+                round_trip_um=round(2 * math.pi * r + 2 * s, 9),
+                gap_in_nm=cfg.gap_in_nm,
+                gap_drop_nm=cfg.gap_drop_nm,
+                wg_width_nm=cfg.wg_width_nm,
+                thickness_nm=cfg.thickness_nm,
+                heater=HeaterGeometry(
+                    centroid_um=(round(ox + hx, 6), round(oy + hy, 6)),
+                    length_um=round(heater_length_um(r, s, plan.heater_arc_deg), 6),
+                    width_um=plan.heater_width_um,
+                ),
+            )
+        )
+    half = [r + s / 2 for s in plan.straights_um]
+    segments = tuple(
+        round(plan.ring_x_um[i + 1] - half[i + 1] - (plan.ring_x_um[i] + half[i]), 9)
+        for i in range(n - 1)
+    )
+    lead_in = round(plan.ring_x_um[0] - half[0], 9)
+    lead_out = round(plan.bus_length_um - (plan.ring_x_um[-1] + half[-1]), 9)
+    length = plan.bus_length_um
+    return BankGeometry(
+        index=index,
+        rings=tuple(rings),
+        bus_segments_um={"through": segments, "drop": segments},
+        bus_leads_um={"in": lead_in, "through": lead_out, "add": lead_out, "drop": lead_in},
+        ports={
+            "in": PortGeometry(center_um=(ox, oy), orientation_deg=180.0),
+            "through": PortGeometry(center_um=(round(ox + length, 6), oy), orientation_deg=0.0),
+            "add": PortGeometry(
+                center_um=(round(ox + length, 6), round(oy + plan.drop_y_um, 6)),
+                orientation_deg=0.0,
+            ),
+            "drop": PortGeometry(
+                center_um=(ox, round(oy + plan.drop_y_um, 6)), orientation_deg=180.0
+            ),
+        },
+    )

@@ -42,7 +42,6 @@ def _root(
 
 
 app.command("layout")(layout_commands.layout)
-app.command("run")(layout_commands.run_layout_only)
 
 
 def main() -> None:

@@ -88,14 +88,12 @@ def nearest_coupler_points(
     Distance: relative radius difference plus gap difference in units of 50 nm.
     """
     points = [
-        p
-        for p in coupler_points()
-        if p.width_nm == width_nm and p.thickness_nm == thickness_nm
+        p for p in coupler_points() if p.width_nm == width_nm and p.thickness_nm == thickness_nm
     ] or list(coupler_points())
 
     def distance(p: CouplerPoint) -> float:
-        return (
-            abs(math.log(p.radius_um / radius_um)) if radius_um > 0 else p.radius_um
-        ) + abs(p.gap_nm - gap_nm) / 50.0
+        return (abs(math.log(p.radius_um / radius_um)) if radius_um > 0 else p.radius_um) + abs(
+            p.gap_nm - gap_nm
+        ) / 50.0
 
     return sorted(points, key=distance)[:count]

@@ -32,9 +32,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     sees a half-written file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -102,5 +107,7 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
         os.unlink(probe)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise PhotonicDFAError(f"output directory {str(path)!r} is not writable: {reason}") from None
+        raise PhotonicDFAError(
+            f"output directory {str(path)!r} is not writable: {reason}"
+        ) from None
     return path

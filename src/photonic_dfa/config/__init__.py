@@ -61,7 +61,7 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
     Raises:
         ConfigError: one line naming the file, key, value and the allowed range.
     """
-    source = str(path) if path is not None else "<defaults>"
+    source = str(path) if path is not None else ""
     data: dict[str, Any] = {}
     if path is not None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -48,7 +49,9 @@ class LayoutConfig(StageConfig):
     )
     pad_size_um: float = Field(40.0, gt=0.0, le=200.0, description="heater pad side (µm)")
     pad_pitch_um: float = Field(50.0, gt=0.0, le=500.0, description="heater pad centre spacing")
-    splitter: Literal["mmi", "y_branch"] = Field("mmi", description="1×2 cell of the splitter tree")
+    splitter: Literal["mmi1x2"] = Field(
+        "mmi1x2", description="1×2 splitter cell of the tree (the generic PDK's MMI)"
+    )
     bank_spacing_um: float = Field(
         30.0, ge=0.0, le=2000.0, description="clear space between neighbouring banks (µm)"
     )
@@ -87,14 +90,15 @@ class LayoutConfig(StageConfig):
         ]
 
     def min_pitch_um(self) -> float:
-        """Smallest ring pitch at which neighbouring rings (outer edges) do not touch (µm):
-        the largest ring's outer diameter plus the larger bus gap."""
-        r_max = max(self.ring_radii_um())
-        return 2 * r_max + self.wg_width_nm * 1e-3 + max(self.gap_in_nm, self.gap_drop_nm) * 1e-3
+        """Smallest ring pitch at which neighbouring rings do not touch (µm): the widest ring's
+        outer diameter (waveguide or heater, whichever is wider, plus its straights) plus the
+        larger bus gap."""
+        straight = math.pi * (max(self.ring_radii_um()) - self.radius_um)
+        width = max(self.wg_width_nm * 1e-3, self.heater_width_um)
+        return 2 * self.radius_um + straight + width + max(self.gap_in_nm, self.gap_drop_nm) * 1e-3
 
     def resolved_pitch_um(self) -> float:
         """The ring pitch used: ``pitch_um`` if given, else diameter + width + ``ring_spacing_um``."""
         if self.pitch_um is not None:
             return self.pitch_um
-        r_max = max(self.ring_radii_um())
-        return round(2 * r_max + self.wg_width_nm * 1e-3 + self.ring_spacing_um, 3)
+        return round(self.min_pitch_um() + self.ring_spacing_um, 3)

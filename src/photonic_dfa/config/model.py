@@ -1,11 +1,207 @@
-"""The ``[model]`` section (reserved: filled in by the model stage)."""
+"""The ``[model]`` section: channel plan, calibration, fabrication, readout noise, energy, tiling.
+
+Default values are literature values, each cited where it is set (below), not tuned to a training
+result. References:
+
+* [Filipovich22] M. J. Filipovich et al., "Silicon photonic architecture for training deep neural
+  networks with direct feedback alignment", Optica 9, 1323 (2022), and its IPC 2020 precursor
+  (DESIGN.md): per-MAC Gaussian N(0.03, 0.618)·max|e|; ADC 76 mW at 5 GS/s; OPS equation.
+* [ITU] ITU-T G.694.1, DWDM frequency grid: 100 GHz ≈ 0.8 nm spacing at 1550 nm.
+* [Vivien12] L. Vivien et al., "Zero-bias 40 Gbit/s germanium waveguide photodetector on silicon",
+  Opt. Express 20, 1096 (2012): responsivity 0.8 A/W at 1550 nm.
+* [Bahadori16] M. Bahadori et al., "Comprehensive design space exploration of silicon photonic
+  interconnects", J. Lightwave Technol. 34, 2975 (2016): link budgets with laser wall-plug
+  efficiency, grating-coupler / modulator losses, receiver sensitivity.
+* [Razavi12] B. Razavi, "Design of Integrated Circuits for Optical Communications", 2nd ed.
+  (Wiley, 2012): input-referred noise current of GHz-bandwidth TIAs, order 10–20 pA/√Hz.
+* [Agrawal10] G. P. Agrawal, "Fiber-Optic Communication Systems", 4th ed. (Wiley, 2010): RIN of
+  DFB semiconductor lasers −140 … −160 dB/Hz.
+* [Tait18] A. N. Tait et al., "Feedback control for microring weight banks", Opt. Express 26,
+  26422 (2018): 5.1 bits, feedback from the bank's own photodetector.
+* [Lu17] Z. Lu et al., "Performance prediction for silicon photonics integrated circuits with
+  layout-dependent correlated manufacturing variability", Opt. Express 25, 9712 (2017): within-die
+  ring resonance variations of order 0.5–1 nm (σ).
+* [Timurdogan14] E. Timurdogan et al., "An ultralow power athermal silicon modulator", Nat.
+  Commun. 5, 4008 (2014): microring modulator switching energy of order fJ/bit; with driver and
+  DAC the energy per analogue symbol is dominated by the electronics (order pJ).
+"""
 
 from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from photonic_dfa.config._base import StageConfig
 
 __all__ = ["ModelConfig"]
 
+# ---- literature defaults (shared with photonic_dfa.network_model.artifact.ReadoutParams) -------
+#: [Filipovich22] the paper's per-MAC Gaussian error, in units of max|e|
+PAPER_NOISE_MEAN = 0.03
+PAPER_NOISE_STD = 0.618
+#: a DFB laser line of 10 dBm per channel [Bahadori16]
+DEFAULT_LASER_POWER_MW = 10.0
+#: laser → bank: fibre-to-chip grating coupler ≈ 3 dB + modulator insertion ≈ 2 dB + splitter
+#: excess ≈ 1 dB [Bahadori16]; the 1/d_C split is added separately
+DEFAULT_LINK_LOSS_DB = 6.0
+#: Ge waveguide photodiode at 1550 nm [Vivien12]
+DEFAULT_RESPONSIVITY_A_W = 0.8
+#: Nyquist bandwidth of the 5 GS/s ADC [Filipovich22]
+DEFAULT_ADC_GSPS = 5.0
+DEFAULT_BANDWIDTH_GHZ = DEFAULT_ADC_GSPS / 2
+#: input-referred TIA noise current density [Razavi12]
+DEFAULT_TIA_NOISE_PA_RTHZ = 20.0
+#: DFB laser RIN [Agrawal10]
+DEFAULT_RIN_DB_HZ = -150.0
+#: 8-bit ADC at 5 GS/s (the class of the 76 mW converter of [Filipovich22])
+DEFAULT_ADC_BITS = 8
+DEFAULT_ENCODING = "offset"
+
 
 class ModelConfig(StageConfig):
-    """Settings of the model stage."""
+    """Settings of ``photonic-dfa extract`` / ``budget`` (the network-model stage).
+
+    Channel plan: ``rows_per_bank`` channels (one per ring of the layout's banks) at
+    ``channel_spacing_nm``; the grid is placed at ``center_wl_nm`` or, if unset, aligned to the
+    rings' cold resonances so that every channel lies at least ``blue_margin_nm`` to the red of its
+    ring (heaters only red-shift).
+    """
+
+    # ---- channel plan -------------------------------------------------------------------------
+    channel_spacing_nm: float = Field(
+        0.8, gt=0.0, le=50.0, description="WDM channel spacing (nm); 100 GHz grid [ITU]"
+    )
+    center_wl_nm: float | None = Field(
+        None,
+        ge=1500.0,
+        le=1600.0,
+        description="centre of the channel grid (nm); unset: aligned to the cold resonances",
+    )
+    blue_margin_nm: float | None = Field(
+        None,
+        ge=0.0,
+        le=20.0,
+        description=(
+            "minimum red offset of each channel from its ring's cold resonance (nm); unset: "
+            "0.3 nm + 3·fab_sigma_nm, so heaters (red-shift only) can reach every channel"
+        ),
+    )
+    # ---- calibration -------------------------------------------------------------------------
+    calibration: Literal["model", "feedback"] = Field(
+        "feedback",
+        description=(
+            "'model': heaters solved with perfect knowledge of the circuit; 'feedback': from the "
+            "chip's own noisy readout of its weights, like a real control loop [Tait18]"
+        ),
+    )
+    iterations: int = Field(
+        30, ge=1, le=500, description="Levenberg-Marquardt iterations (model calibration)"
+    )
+    feedback_iterations: int = Field(
+        12, ge=1, le=500, description="measure-and-correct iterations of feedback calibration"
+    )
+    feedback_averages: int = Field(
+        16, ge=1, le=100_000, description="ADC readings averaged per weight measurement"
+    )
+    damping: float = Field(
+        1e-3, gt=0.0, le=1e3, description="initial Levenberg-Marquardt damping λ (relative)"
+    )
+    heater_max_mW: float = Field(
+        40.0, gt=0.0, le=1000.0, description="largest power a heater may dissipate (mW)"
+    )
+    weight_range_fraction: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description="fraction of the smallest achievable |weight| that |B| = 1 is mapped to",
+    )
+    yield_min_bits: float | None = Field(
+        None,
+        ge=0.0,
+        le=32.0,
+        description="a bank is within tolerance at this precision (bits); unset: adc_bits",
+    )
+    # ---- fabrication --------------------------------------------------------------------------
+    fab_sigma_nm: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="std of random ring resonance offsets (nm); 0.5 nm is of the order of [Lu17]",
+    )
+    fab_seed: int = Field(0, ge=0, lt=2**31, description="seed of the fabrication offsets")
+    # ---- readout and encoding -----------------------------------------------------------------
+    encoding: Literal["offset", "two_pass"] = Field(
+        DEFAULT_ENCODING, description="signed encoding of e on optical powers"
+    )
+    noise_model: Literal["physical", "paper_gaussian"] = Field(
+        "physical", description="per-MAC noise: physical readout chain or the paper's Gaussian"
+    )
+    laser_power_mW: float = Field(
+        DEFAULT_LASER_POWER_MW, gt=0.0, le=1000.0, description="laser power per channel (mW)"
+    )
+    link_loss_dB: float = Field(
+        DEFAULT_LINK_LOSS_DB, ge=0.0, le=60.0, description="laser → bank loss besides the split"
+    )
+    responsivity_A_W: float = Field(
+        DEFAULT_RESPONSIVITY_A_W, gt=0.0, le=1.3, description="photodiode responsivity (A/W)"
+    )
+    bandwidth_GHz: float | None = Field(
+        None, gt=0.0, le=500.0, description="receiver noise bandwidth (GHz); unset: adc_gsps/2"
+    )
+    tia_noise_pA_rtHz: float = Field(
+        DEFAULT_TIA_NOISE_PA_RTHZ, ge=0.0, le=1e4, description="TIA input noise (pA/√Hz)"
+    )
+    rin_dB_Hz: float = Field(DEFAULT_RIN_DB_HZ, ge=-200.0, le=-80.0, description="laser RIN")
+    adc_bits: int = Field(DEFAULT_ADC_BITS, ge=1, le=24, description="ADC resolution (bits)")
+    adc_range_fraction: float = Field(
+        1.0, gt=0.0, le=1.0, description="ADC full scale / largest possible BPD signal"
+    )
+    paper_noise_mean: float = Field(PAPER_NOISE_MEAN, ge=-10.0, le=10.0)
+    paper_noise_std: float = Field(PAPER_NOISE_STD, ge=0.0, le=100.0)
+    # ---- tiling ----------------------------------------------------------------------------------
+    banks: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="physical banks d_C (unset: the layout's); more than the layout's repeat them",
+    )
+    # ---- energy and throughput ----------------------------------------------------------------
+    adc_gsps: float = Field(
+        DEFAULT_ADC_GSPS, gt=0.0, le=1000.0, description="ADC sample rate (GS/s) [Filipovich22]"
+    )
+    adc_power_mW: float = Field(
+        76.0, ge=0.0, le=1e4, description="power of one ADC at adc_gsps (mW) [Filipovich22]"
+    )
+    wall_plug_efficiency: float = Field(
+        0.2, gt=0.0, le=1.0, description="laser wall-plug efficiency (10–30 % [Bahadori16])"
+    )
+    modulator_pJ_per_symbol: float = Field(
+        1.0,
+        ge=0.0,
+        le=1e3,
+        description="modulator + driver + DAC energy per analogue symbol (pJ) [Timurdogan14]",
+    )
+    tia_power_mW: float = Field(
+        10.0, ge=0.0, le=1e4, description="power of one TIA at this bandwidth (mW) [Razavi12]"
+    )
+    # ---- misc ----------------------------------------------------------------------------------
+    seed: int = Field(0, ge=0, lt=2**31, description="seed of the target matrices B_k ~ U[-1, 1]")
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelConfig:
+        return self
+
+    def resolved_blue_margin_nm(self) -> float:
+        """The channel-to-cold-resonance margin used (nm)."""
+        if self.blue_margin_nm is not None:
+            return self.blue_margin_nm
+        return 0.3 + 3.0 * self.fab_sigma_nm
+
+    def resolved_bandwidth_GHz(self) -> float:
+        """Receiver noise bandwidth (GHz): ``bandwidth_GHz`` or the ADC's Nyquist bandwidth."""
+        return self.bandwidth_GHz if self.bandwidth_GHz is not None else self.adc_gsps / 2
+
+    def resolved_yield_min_bits(self) -> float:
+        """Precision a bank needs to count as within tolerance (bits)."""
+        return float(self.yield_min_bits if self.yield_min_bits is not None else self.adc_bits)

@@ -54,12 +54,12 @@ LAYOUT_SCHEMA_VERSION = 1
 
 #: distance from the bank's ports to the first/last coupling region (µm)
 LEAD_UM = 10.0
-#: heater pad row: distance from the input bus to the pad centres is this plus the routing tracks
+#: clearance between the last routing track and the heater pads (µm)
 PAD_CLEARANCE_UM = 15.0
-#: metal lead width and spacing of the routing tracks (µm)
+#: widest metal lead and the pitch of the routing tracks at that width (µm)
 LEAD_WIDTH_UM = 3.0
 TRACK_PITCH_UM = 6.0
-#: radial stub from a heater terminal to the start of its lead (µm)
+#: radial heater stub from a terminal inward to its via landing (µm, at most R/2)
 STUB_UM = 3.0
 
 
@@ -167,7 +167,9 @@ def load_layout(path: str | os.PathLike[str]) -> LayoutDescription:
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
-        raise ArtifactError(f"{path}: invalid layout description at {key!r}: {err['msg']}") from None
+        raise ArtifactError(
+            f"{path}: invalid layout description at {key!r}: {err['msg']}"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,7 +192,9 @@ class BankPlan(_Frozen):
     heater_width_um: float
     heater_arc_deg: float
     terminals_um: tuple[tuple[float, float], ...]  # 2 per ring: (left, right), in x order
-    stub_ends_um: tuple[tuple[float, float], ...]
+    stub_ends_um: tuple[tuple[float, float], ...]  # heater landings (vias to the metal leads)
+    lead_width_um: float
+    landing_um: float
     track_y_um: tuple[float, ...]  # y of the horizontal routing track of each lead
     pad_x_um: tuple[float, ...]
     pad_y_um: float
@@ -238,34 +242,43 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
     bus_length = round(ring_x[-1] + r + max(straights) / 2 + LEAD_UM, 3)
 
     a0, a1 = _heater_angles(cfg.heater_arc_deg)
+    stub = min(STUB_UM, 0.5 * r)
     terminals: list[tuple[float, float]] = []
     stubs: list[tuple[float, float]] = []
     for x, s in zip(ring_x, straights, strict=True):
         for angle in (a1, a0):  # left terminal (angle > π), then right terminal
             p = racetrack_point(x, ring_y, r, s, np.array([angle]))[0]
-            q = racetrack_point(x, ring_y, r + STUB_UM, s, np.array([angle]))[0]
-            terminals.append((float(p[0]), float(p[1])))
-            stubs.append((float(q[0]), float(q[1])))
+            q = racetrack_point(x, ring_y, r - stub, s, np.array([angle]))[0]
+            terminals.append((round(float(p[0]), 3), round(float(p[1]), 3)))
+            stubs.append((round(float(q[0]), 3), round(float(q[1]), 3)))
+
+    # Metal leads run straight down from the landings (inside the rings) over the input bus to
+    # the routing tracks; their width shrinks where rings sit close together so leads never touch.
+    xs = sorted(x for x, _ in stubs)
+    spacing = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=2 * LEAD_WIDTH_UM)
+    lead_w = round(float(np.clip(spacing / 2, 0.5, LEAD_WIDTH_UM)), 3)
+    landing = round(min(lead_w + 1.0, spacing - 0.5, 2 * stub), 3)
+    track_pitch = lead_w + TRACK_PITCH_UM - LEAD_WIDTH_UM
 
     n_leads = 2 * n
     pad_pitch = cfg.pad_pitch_um
     center = (ring_x[0] + ring_x[-1]) / 2
-    pad_x = tuple(center + (k - (n_leads - 1) / 2) * pad_pitch for k in range(n_leads))
+    pad_x = tuple(round(center + (k - (n_leads - 1) / 2) * pad_pitch, 3) for k in range(n_leads))
     # Fan-out without crossings: leads going left take tracks top-down in x order, leads going
-    # right bottom-up; each lead: stub end → down to its track → along it → down to its pad.
-    lowest_stub = min(y for _, y in stubs)
-    top_track = -PAD_CLEARANCE_UM / 2 - LEAD_WIDTH_UM
-    top_track = min(top_track, lowest_stub - 2 * LEAD_WIDTH_UM)
+    # right bottom-up; each lead: landing → down to its track → along it → down to its pad.
+    top_track = -w / 2 - 3.0 - lead_w / 2
     going_left = [pad_x[k] < stubs[k][0] for k in range(n_leads)]
     left_ids = [k for k in range(n_leads) if going_left[k]]
     right_ids = [k for k in range(n_leads) if not going_left[k]][::-1]
     track = [0.0] * n_leads
     for order, k in enumerate(left_ids):
-        track[k] = top_track - order * TRACK_PITCH_UM
+        track[k] = round(top_track - order * track_pitch, 3)
     for order, k in enumerate(right_ids):
-        track[k] = top_track - order * TRACK_PITCH_UM
+        track[k] = round(top_track - order * track_pitch, 3)
     n_tracks = max(len(left_ids), len(right_ids))
-    pad_y = top_track - (n_tracks - 1) * TRACK_PITCH_UM - PAD_CLEARANCE_UM - cfg.pad_size_um / 2
+    pad_y = round(
+        top_track - (n_tracks - 1) * track_pitch - PAD_CLEARANCE_UM - cfg.pad_size_um / 2, 3
+    )
 
     x_min = min(0.0, pad_x[0] - cfg.pad_size_um / 2)
     x_max = max(bus_length, pad_x[-1] + cfg.pad_size_um / 2)
@@ -283,6 +296,8 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         heater_arc_deg=cfg.heater_arc_deg,
         terminals_um=tuple(terminals),
         stub_ends_um=tuple(stubs),
+        lead_width_um=lead_w,
+        landing_um=landing,
         track_y_um=tuple(track),
         pad_x_um=pad_x,
         pad_y_um=pad_y,

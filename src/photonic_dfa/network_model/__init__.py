@@ -1,0 +1,34 @@
+"""Network-model stage: calibrated transfer matrices, readout noise and energy of the weight banks.
+
+Importing this package is light: :mod:`~photonic_dfa.network_model.artifact` and
+:mod:`~photonic_dfa.network_model.readout` need only numpy and JAX (a training node reads
+``photonic_model.npz`` without gdsfactory or simphony). Calibration, extraction and the energy budget
+are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "PhotonicModel",
+    "ReadoutParams",
+    "load_photonic_model",
+    "photonic_feedback",
+    "save_photonic_model",
+]
+
+_LAZY = {
+    "PhotonicModel": "photonic_dfa.network_model.artifact",
+    "ReadoutParams": "photonic_dfa.network_model.artifact",
+    "load_photonic_model": "photonic_dfa.network_model.artifact",
+    "save_photonic_model": "photonic_dfa.network_model.artifact",
+    "photonic_feedback": "photonic_dfa.network_model.readout",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'photonic_dfa.network_model' has no attribute {name!r}")

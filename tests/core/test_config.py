@@ -1,0 +1,60 @@
+"""The TOML config: defaults, one-line errors, section overrides."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from photonic_dfa.config import Config, config_hash, load_config
+from photonic_dfa.errors import ConfigError
+
+
+def test_defaults_are_valid_and_frozen():
+    cfg = load_config()
+    assert isinstance(cfg, Config)
+    assert cfg.layout.rings == 10 and cfg.layout.banks == 8
+    with pytest.raises(ValidationError):
+        cfg.layout.rings = 3  # frozen
+
+
+def test_file_and_overrides(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[layout]\nrings = 4\nbanks = 2\n")
+    cfg = load_config(path, layout={"banks": 3, "radius_um": None})
+    assert (cfg.layout.rings, cfg.layout.banks) == (4, 3)
+    assert cfg.layout.radius_um == 10.0
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[layout]\nringz = 3\n", "unknown key 'layout.ringz'"),
+        ("[layuot]\nrings = 3\n", "unknown key 'layuot'"),
+        ("[layout]\nrings = 0\n", "layout.rings = 0"),
+        ("[layout]\nradius_um = -5\n", "layout.radius_um = -5"),
+        ("[layout]\npitch_um = 10\n", "smaller than the ring diameter + gap"),
+        ("[layout]\nrings = 2\nradius_offsets_um = [0.0]\n", "needs one per ring"),
+        ("[layout\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert fragment in message
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_config_hash_changes_with_values():
+    a = load_config().layout
+    b = load_config(layout={"rings": 4}).layout
+    assert config_hash(a) == config_hash(load_config().layout)
+    assert config_hash(a) != config_hash(b)

@@ -1,0 +1,175 @@
+"""Layout stage: cells, GDS ↔ layout.json agreement, regression, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _helpers.gds_check import read_gds, wg_touches
+from photonic_dfa.config import LayoutConfig, load_config
+from photonic_dfa.errors import ArtifactError
+from photonic_dfa.io import sha256_file
+from photonic_dfa.layout import load_layout, plan_bank
+from photonic_dfa.layout.writer import NoCouplerDataWarning, write_layout
+
+
+@pytest.fixture(scope="module")
+def default_layout(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("layout")
+    cfg = load_config(layout={"rings": 10, "banks": 8}).layout
+    return write_layout(cfg, outdir)
+
+
+def check_gds_matches_json(result) -> None:
+    """The GDS read back agrees with layout.json: rings, heaters, centres, ports, no shorts."""
+    d = result.description
+    n_total = d.n_rings * d.n_banks
+    shapes = read_gds(result.gds_path, {k: list(v) for k, v in d.layers.items()})
+    assert len(shapes.rings) == n_total
+    assert len(shapes.heaters) == n_total
+    # every heater/lead/pad network is its own island: no two metal nets touch (no shorts);
+    # 3 extra islands per bank are the detector pads
+    assert shapes.metal_islands == 2 * n_total + 3 * d.n_banks
+    json_centers = sorted(r.center_um for b in d.banks for r in b.rings)
+    gds_centers = sorted(shapes.ring_hole_centers)
+    for (xj, yj), (xg, yg) in zip(json_centers, gds_centers, strict=True):
+        assert abs(xj - xg) <= 1e-3 and abs(yj - yg) <= 1e-3  # within 1 nm
+    # rings are separate polygons of their own size: none merged with a bus or a neighbour
+    for box, ring in zip(
+        sorted(shapes.rings, key=lambda b: (b.center().x, b.center().y)),
+        sorted((r for b in d.banks for r in b.rings), key=lambda r: r.center_um),
+        strict=True,
+    ):
+        w = ring.wg_width_nm * 1e-3
+        assert box.width() == pytest.approx(2 * ring.radius_um + ring.straight_um + w, abs=0.01)
+        assert box.height() == pytest.approx(2 * ring.radius_um + w, abs=0.01)
+    # each bank's four optical ports sit on the end of a waveguide
+    for bank in d.banks:
+        assert set(bank.ports) == {"in", "through", "add", "drop"}
+        for name, port in bank.ports.items():
+            x, y = port.center_um
+            inward = 0.1 if port.orientation_deg == 180 else -0.1
+            assert wg_touches(shapes, x + inward, y), (bank.index, name)
+    assert d.gds.sha256 == sha256_file(result.gds_path)
+
+
+def test_default_array_writes_three_files_that_agree(default_layout):
+    r = default_layout
+    for path in (r.gds_path, r.png_path, r.json_path, r.bank_png_path):
+        assert path.exists() and path.stat().st_size > 1000
+    assert r.png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    d = r.description
+    assert (d.n_banks, d.n_rings, len(d.banks)) == (8, 10, 8)
+    check_gds_matches_json(r)
+
+
+def test_layout_json_round_trip(default_layout):
+    loaded = load_layout(default_layout.json_path)
+    assert loaded == default_layout.description
+    assert json.loads(loaded.to_json()) == json.loads(default_layout.json_path.read_text())
+
+
+def test_ring_channel_assignment_and_bus_lengths(default_layout):
+    d = default_layout.description
+    cfg = d.parameters
+    pitch = cfg.resolved_pitch_um()
+    for bank in d.banks:
+        assert [r.channel for r in bank.rings] == list(range(cfg.rings))
+        xs = [r.center_um[0] for r in bank.rings]
+        assert all(b - a == pytest.approx(pitch, abs=1e-3) for a, b in zip(xs, xs[1:]))
+        # bus segment = pitch minus the two half coupling regions
+        for i, seg in enumerate(bank.bus_segments_um["through"]):
+            a, b = bank.rings[i], bank.rings[i + 1]
+            expect = pitch - (a.radius_um + a.straight_um / 2) - (b.radius_um + b.straight_um / 2)
+            assert seg == pytest.approx(expect, abs=1e-6)
+        # the round trip grows by 2π·(radius step) from ring to ring
+        trips = [r.round_trip_um for r in bank.rings]
+        step = cfg.radius_step_nm * 1e-3
+        assert all(
+            b - a == pytest.approx(2 * math.pi * step, abs=1e-9) for a, b in zip(trips, trips[1:])
+        )
+
+
+def test_regression_default_cell_settings():
+    """Ring positions and derived settings of the default design (changes must be deliberate)."""
+    cfg = LayoutConfig()
+    plan = plan_bank(cfg)
+    assert cfg.resolved_pitch_um() == pytest.approx(27.404)
+    assert plan.ring_y_um == pytest.approx(10.65)
+    assert plan.drop_y_um == pytest.approx(21.3)
+    assert plan.ring_x_um[:3] == pytest.approx((20.127, 47.531, 74.935))
+    assert plan.bus_length_um == pytest.approx(286.89)
+    assert plan.lead_width_um == 3.0
+    assert plan.straights_um[-1] == pytest.approx(math.pi * 0.081)
+    assert len(plan.pad_x_um) == 20 and plan.pad_x_um[1] - plan.pad_x_um[0] == pytest.approx(50)
+
+
+@pytest.mark.parametrize(("rings", "banks"), [(1, 1), (1, 3), (32, 1), (4, 5)])
+def test_small_and_large_banks(tmp_path, rings, banks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoCouplerDataWarning)
+        result = write_layout(LayoutConfig(rings=rings, banks=banks), tmp_path)
+    check_gds_matches_json(result)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rings=st.integers(1, 12),
+    banks=st.integers(1, 6),
+    point=st.sampled_from([(3.0, 100.0), (5.0, 50.0), (10.0, 100.0), (10.0, 150.0), (18.0, 200.0)]),
+    extra_pitch=st.floats(0.0, 20.0),
+)
+def test_any_valid_geometry_has_no_overlap_and_all_ports(
+    tmp_path_factory, rings, banks, point, extra_pitch
+):
+    radius, gap = point
+    base = LayoutConfig(rings=rings, banks=banks, radius_um=radius, gap_in_nm=gap, gap_drop_nm=gap)
+    pitch = math.ceil((base.min_pitch_um() + extra_pitch) * 1000) / 1000
+    cfg = LayoutConfig.model_validate({**base.model_dump(), "pitch_um": pitch})
+    result = write_layout(cfg, tmp_path_factory.mktemp("hyp"))
+    check_gds_matches_json(result)
+
+
+def test_off_grid_coupler_warns_with_nearest_points(tmp_path):
+    with pytest.warns(NoCouplerDataWarning, match=r"nearest points with data: R=10 µm gap=150 nm"):
+        write_layout(LayoutConfig(rings=2, banks=1, gap_in_nm=140, gap_drop_nm=140), tmp_path)
+    assert (tmp_path / "layout.json").exists()
+
+
+def test_failed_write_keeps_earlier_results(tmp_path, monkeypatch):
+    first = write_layout(LayoutConfig(rings=2, banks=1), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("photonic_dfa.layout.writer.render_png", boom)
+    with pytest.raises(RuntimeError):
+        write_layout(LayoutConfig(rings=3, banks=1), tmp_path)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # nothing half-written, nothing lost
+    assert load_layout(first.json_path).n_rings == 2
+
+
+def test_load_layout_errors(tmp_path):
+    with pytest.raises(ArtifactError, match="does not exist"):
+        load_layout(tmp_path / "missing.json")
+    bad = tmp_path / "layout.json"
+    bad.write_text("{not json")
+    with pytest.raises(ArtifactError, match="not a readable JSON"):
+        load_layout(bad)
+    bad.write_text(json.dumps({"schema": "photonic_dfa.layout", "schema_version": 99}))
+    with pytest.raises(ArtifactError, match="schema_version 99 is not supported"):
+        load_layout(bad)
+    bad.write_text(json.dumps({"schema": "other"}))
+    with pytest.raises(ArtifactError, match="not a photonic_dfa layout"):
+        load_layout(bad)

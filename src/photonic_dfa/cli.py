@@ -8,6 +8,7 @@ every :class:`~photonic_dfa.errors.PhotonicDFAError` into one line on stderr and
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -42,6 +43,39 @@ def _root(
 
 
 app.command("layout")(layout_commands.layout)
+
+
+@app.command("run")
+def run(
+    config: Path | None = typer.Argument(
+        None, help="TOML config (default: the built-in defaults, see README)."
+    ),
+    outdir: Path = typer.Option(Path("out"), "-o", "--outdir", help="Run directory."),
+    force: bool = typer.Option(False, "--force", help="Re-run every stage, even if up to date."),
+) -> None:
+    """The whole pipeline: layout → sweep → extract → train → report (stages re-used when
+    their inputs and settings are unchanged)."""
+    import time
+
+    from rich.console import Console
+
+    from photonic_dfa.pipeline import run_pipeline
+
+    console = Console(soft_wrap=True, highlight=False)
+    start = time.perf_counter()
+    result = run_pipeline(
+        config, outdir, log=lambda line: console.print(line, markup=False), force=force
+    )
+    ran = [s.name for s in result.stages if s.status == "ran"]
+    console.print(
+        f"[bold]done[/] in {time.perf_counter() - start:.1f} s: "
+        f"{len(ran)} stage(s) ran ({', '.join(ran) or 'none'}), "
+        f"{len(result.stages) - len(ran)} re-used; results in {result.outdir}"
+    )
+    for stage in result.stages:
+        for name, rel in stage.outputs.items():
+            if name.endswith((".md", ".html")):
+                console.print(f"  report: {result.outdir / rel}")
 
 
 def main() -> None:

@@ -1,0 +1,203 @@
+"""``photonic-dfa run``: the whole pipeline, layout → sweep → extract → train → report.
+
+Each stage writes into its own folder of OUTDIR and, last, a manifest ``<stage>/stage.json`` with a
+key (sha256 of the stage's settings and of its input files) and the sha256 of every output. A stage
+is skipped when its manifest's key matches and its outputs are intact, and re-run otherwise, so:
+
+* running twice re-uses every stage;
+* changing only a ``[training]`` setting re-runs only training (and the report);
+* a run killed during any stage is completed by the next one: outputs are written atomically and
+  the manifest only after them, so an unfinished stage never looks finished.
+
+Stage code is imported only when a stage runs, so a fully cached run costs little more than hashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from photonic_dfa import __version__
+from photonic_dfa.config import Config, load_config
+from photonic_dfa.io import atomic_write_json, ensure_writable_dir, sha256_file
+
+__all__ = ["STAGES", "PipelineResult", "StageOutcome", "run_pipeline"]
+
+MANIFEST = "stage.json"
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """One stage of a pipeline run."""
+
+    name: str
+    status: str  # "ran" or "cached"
+    seconds: float
+    outputs: dict[str, str]  # name -> path (relative to OUTDIR)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    outdir: Path
+    stages: tuple[StageOutcome, ...]
+
+    def stage(self, name: str) -> StageOutcome:
+        return next(s for s in self.stages if s.name == name)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: ``run(cfg, outdir, inputs, log) -> (outputs, summary)``."""
+
+    name: str
+    sections: tuple[str, ...]  # config sections that determine its result
+    inputs: tuple[str, ...]  # outputs of earlier stages it reads, as "stage:name"
+    run: Callable[..., tuple[dict[str, Path], dict[str, Any]]]
+    enabled: Callable[[Config], bool] = lambda cfg: True
+
+
+def _hash_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _stage_key(stage: Stage, cfg: Config, input_hashes: dict[str, str]) -> str:
+    sections = {name: getattr(cfg, name).model_dump(mode="json") for name in stage.sections}
+    return _hash_json(
+        {"stage": stage.name, "version": __version__, "config": sections, "inputs": input_hashes}
+    )
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _intact(outdir: Path, manifest: dict[str, Any]) -> bool:
+    """Every output recorded in the manifest exists with the recorded sha256."""
+    for entry in manifest.get("outputs", {}).values():
+        path = outdir / entry["path"]
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The stages
+# ---------------------------------------------------------------------------------------------
+
+
+def _run_layout(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
+    from photonic_dfa.layout.writer import write_layout
+
+    result = write_layout(cfg.layout, stage_dir)
+    d = result.description
+    log(f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip {d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm")
+    outputs = {
+        "layout.json": result.json_path,
+        "weight_bank.gds": result.gds_path,
+        "weight_bank.png": result.png_path,
+        "bank.png": result.bank_png_path,
+    }
+    summary = {
+        "banks": d.n_banks,
+        "rings_per_bank": d.n_rings,
+        "chip_size_um": list(d.chip_size_um),
+    }
+    return outputs, summary
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("layout", ("layout",), (), _run_layout),
+)
+
+
+def run_pipeline(
+    config: str | os.PathLike[str] | Config | None,
+    outdir: str | os.PathLike[str],
+    *,
+    log: Callable[[str], None] = print,
+    force: bool = False,
+) -> PipelineResult:
+    """Run every stage whose inputs or settings changed; return what each stage did.
+
+    Args:
+        config: a TOML path, a :class:`Config`, or None for the defaults.
+        outdir: the run directory (created if needed).
+        log: receives one line per event (stage start, skip, summary).
+        force: re-run every stage even if cached.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    outdir = ensure_writable_dir(outdir).resolve()
+    produced: dict[str, Path] = {}
+    outcomes = []
+    for stage in STAGES:
+        if not stage.enabled(cfg):
+            continue
+        stage_dir = outdir / stage.name
+        inputs = {ref: produced[ref] for ref in stage.inputs}
+        input_hashes = {ref: sha256_file(path) for ref, path in inputs.items()}
+        key = _stage_key(stage, cfg, input_hashes)
+        manifest_path = stage_dir / MANIFEST
+        manifest = _read_manifest(manifest_path)
+        start = time.perf_counter()
+        if (
+            not force
+            and manifest is not None
+            and manifest.get("key") == key
+            and _intact(outdir, manifest)
+        ):
+            outputs = {name: outdir / e["path"] for name, e in manifest["outputs"].items()}
+            log(f"[{stage.name}] up to date, re-used ({manifest_path.relative_to(outdir)})")
+            status, summary = "cached", manifest.get("summary", {})
+        else:
+            log(f"[{stage.name}] running…")
+            ensure_writable_dir(stage_dir)
+            manifest_path.unlink(missing_ok=True)  # the stage is unfinished until rewritten
+            outputs, summary = stage.run(
+                cfg, stage_dir, inputs, lambda msg, s=stage.name: log(f"[{s}] {msg}")
+            )
+            seconds = time.perf_counter() - start
+            atomic_write_json(
+                manifest_path,
+                {
+                    "stage": stage.name,
+                    "key": key,
+                    "version": __version__,
+                    "inputs": input_hashes,
+                    "config": {n: getattr(cfg, n).model_dump(mode="json") for n in stage.sections},
+                    "outputs": {
+                        name: {
+                            "path": str(Path(p).resolve().relative_to(outdir)),
+                            "sha256": sha256_file(p),
+                        }
+                        for name, p in outputs.items()
+                    },
+                    "summary": summary,
+                    "seconds": round(seconds, 3),
+                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                },
+            )
+            log(f"[{stage.name}] done in {seconds:.1f} s")
+            status = "ran"
+        for name, path in outputs.items():
+            produced[f"{stage.name}:{name}"] = Path(path)
+        outcomes.append(
+            StageOutcome(
+                name=stage.name,
+                status=status,
+                seconds=time.perf_counter() - start,
+                outputs={n: str(Path(p).resolve().relative_to(outdir)) for n, p in outputs.items()},
+                summary=summary,
+            )
+        )
+    return PipelineResult(outdir, tuple(outcomes))

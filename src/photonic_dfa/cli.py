@@ -15,6 +15,7 @@ import typer
 from photonic_dfa import __version__
 from photonic_dfa.errors import PhotonicDFAError
 from photonic_dfa.layout import commands as layout_commands
+from photonic_dfa.training import commands as training_commands
 
 __all__ = ["app", "main"]
 
@@ -43,6 +44,8 @@ def _root(
 
 
 app.command("layout")(layout_commands.layout)
+app.command("train")(training_commands.train)
+app.command("compare")(training_commands.compare)
 
 
 @app.command("run")
@@ -72,10 +75,7 @@ def run(
         f"{len(ran)} stage(s) ran ({', '.join(ran) or 'none'}), "
         f"{len(result.stages) - len(ran)} re-used; results in {result.outdir}"
     )
-    for stage in result.stages:
-        for name, rel in stage.outputs.items():
-            if name.endswith((".md", ".html")):
-                console.print(f"  report: {result.outdir / rel}")
+    console.print(f"  report: {result.report_html}  (and {result.report_md.name})")
 
 
 def main() -> None:

@@ -47,6 +47,8 @@ class StageOutcome:
 class PipelineResult:
     outdir: Path
     stages: tuple[StageOutcome, ...]
+    report_md: Path
+    report_html: Path
 
     def stage(self, name: str) -> StageOutcome:
         return next(s for s in self.stages if s.name == name)
@@ -108,10 +110,16 @@ def _run_layout(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Call
         "weight_bank.png": result.png_path,
         "bank.png": result.bank_png_path,
     }
+    c = cfg.layout
     summary = {
         "banks": d.n_banks,
         "rings_per_bank": d.n_rings,
+        "ring_radius_um": c.radius_um,
+        "gaps_nm": [c.gap_in_nm, c.gap_drop_nm],
+        "ring_pitch_um": c.resolved_pitch_um(),
+        "radius_step_nm": c.radius_step_nm,
         "chip_size_um": list(d.chip_size_um),
+        "figures": ["weight_bank.png", "bank.png"],
     }
     return outputs, summary
 
@@ -200,4 +208,14 @@ def run_pipeline(
                 summary=summary,
             )
         )
-    return PipelineResult(outdir, tuple(outcomes))
+    report_md, report_html = outdir / "report.md", outdir / "report.html"
+    if force or any(o.status == "ran" for o in outcomes) or not (
+        report_md.is_file() and report_html.is_file()
+    ):
+        from photonic_dfa.report import write_report
+
+        write_report(outdir)
+        log(f"[report] wrote {report_md.name} and {report_html.name}")
+    else:
+        log("[report] up to date")
+    return PipelineResult(outdir, tuple(outcomes), report_md, report_html)

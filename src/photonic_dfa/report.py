@@ -1,0 +1,153 @@
+"""The run report: ``report.md`` and a self-contained ``report.html`` (PNGs embedded).
+
+Built from the pipeline's stage manifests alone: each stage's summary holds its headline numbers,
+``tables`` (title, columns, rows) and ``figures`` (output names of PNGs), and the manifest holds the
+provenance (key, input hashes, config, version, time) of every number.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from photonic_dfa import __version__
+from photonic_dfa.io import atomic_write_text
+
+__all__ = ["write_report"]
+
+TITLES = {
+    "layout": "Layout: the weight-bank array",
+    "circuits": "Circuits: bus spectra from simphony",
+    "model": "Network model: calibration, noise, energy and throughput",
+    "train": "Training: DFA on MNIST with photonic feedback",
+}
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #1d1d1f; line-height: 1.45; }
+h1 { border-bottom: 2px solid #1f4e9c; padding-bottom: .3em; }
+h2 { margin-top: 2em; color: #1f4e9c; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
+th { background: #eef2f8; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; border: 1px solid #ddd; margin: .5em 0; }
+figure { margin: 1em 0; }
+figcaption { font-size: .85em; color: #555; }
+code { background: #f4f4f4; padding: 0 3px; }
+.prov { font-size: .8em; color: #555; }
+"""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v) for v in value)
+    return str(value)
+
+
+UNITS = {"um": "µm", "nm": "nm", "mW": "mW", "s": "s", "pct": "%", "pJ": "pJ", "dB": "dB", "GHz": "GHz"}
+
+
+def _label(key: str) -> str:
+    """``ring_radius_um`` -> ``ring radius (µm)``."""
+    head, _, unit = key.rpartition("_")
+    if head and unit in UNITS:
+        return f"{head.replace('_', ' ')} ({UNITS[unit]})"
+    return key.replace("_", " ")
+
+
+def _scalars(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (_label(k), _fmt(v))
+        for k, v in summary.items()
+        if k not in ("tables", "figures", "notes") and not isinstance(v, dict)
+    ]
+
+
+def _md_table(columns: list[str], rows: list[list[Any]]) -> str:
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(_fmt(c) for c in row) + " |\n" for row in rows)
+
+
+def _html_table(columns: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _manifests(outdir: Path) -> list[dict[str, Any]]:
+    found = []
+    for name in TITLES:
+        path = outdir / name / "stage.json"
+        if path.is_file():
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def write_report(outdir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``outdir`` from its stage manifests."""
+    outdir = Path(outdir)
+    manifests = _manifests(outdir)
+    md = [f"# photonic_dfa run report\n\nphotonic_dfa {__version__}. Run directory: `{outdir}`.\n"]
+    body = [
+        "<h1>photonic_dfa run report</h1>",
+        f"<p>photonic_dfa {__version__}. Run directory: <code>{html.escape(str(outdir))}</code>.</p>",
+    ]
+    for m in manifests:
+        name, summary = m["stage"], m.get("summary", {})
+        title = TITLES.get(name, name)
+        md.append(f"\n## {title}\n")
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        scalars = _scalars(summary)
+        if scalars:
+            md.append(_md_table(["quantity", "value"], [list(s) for s in scalars]))
+            body.append(_html_table(["quantity", "value"], [list(s) for s in scalars]))
+        for note in summary.get("notes", []):
+            md.append(f"\n{note}\n")
+            body.append(f"<p>{html.escape(note)}</p>")
+        for table in summary.get("tables", []):
+            md.append(f"\n**{table['title']}**\n\n" + _md_table(table["columns"], table["rows"]))
+            body.append(f"<h3>{html.escape(table['title'])}</h3>")
+            body.append(_html_table(table["columns"], table["rows"]))
+        for fig in summary.get("figures", []):
+            entry = m["outputs"].get(fig)
+            if entry is None:
+                continue
+            rel = entry["path"]
+            data = base64.b64encode((outdir / rel).read_bytes()).decode()
+            md.append(f"\n![{fig}]({rel})\n")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(fig)}">'
+                f"<figcaption>{html.escape(rel)}</figcaption></figure>"
+            )
+        prov = (
+            f"Provenance: stage key `{m['key'][:16]}…`, finished {m.get('finished', '?')} in "
+            f"{m.get('seconds', 0):.1f} s, photonic_dfa {m.get('version', '?')}; inputs: "
+            + (", ".join(f"{k} sha256 {v[:12]}…" for k, v in m.get("inputs", {}).items()) or "none")
+            + "; config: "
+            + ", ".join(f"[{k}]" for k in m.get("config", {}))
+            + f" (full values in `{name}/stage.json`)."
+        )
+        md.append(f"\n<sub>{prov}</sub>\n")
+        body.append(f'<p class="prov">{html.escape(prov)}</p>')
+    md_path, html_path = outdir / "report.md", outdir / "report.html"
+    atomic_write_text(md_path, "\n".join(md))
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>photonic_dfa report</title><style>{CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+    atomic_write_text(html_path, page)
+    return md_path, html_path

@@ -71,8 +71,18 @@ def _hash_json(obj: Any) -> str:
 
 def _stage_key(stage: Stage, cfg: Config, input_hashes: dict[str, str]) -> str:
     sections = {name: getattr(cfg, name).model_dump(mode="json") for name in stage.sections}
+    # where MNIST comes from can change outside the config
+    env = (
+        {"PHOTONIC_DFA_DATA": os.environ.get("PHOTONIC_DFA_DATA")} if stage.name == "train" else {}
+    )
     return _hash_json(
-        {"stage": stage.name, "version": __version__, "config": sections, "inputs": input_hashes}
+        {
+            "stage": stage.name,
+            "version": __version__,
+            "config": sections,
+            "inputs": input_hashes,
+            "env": env,
+        }
     )
 
 
@@ -103,7 +113,9 @@ def _run_layout(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Call
 
     result = write_layout(cfg.layout, stage_dir)
     d = result.description
-    log(f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip {d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm")
+    log(
+        f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip {d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm"
+    )
     outputs = {
         "layout.json": result.json_path,
         "weight_bank.gds": result.gds_path,
@@ -124,8 +136,89 @@ def _run_layout(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Call
     return outputs, summary
 
 
+def _train_modes(cfg: Config, inputs: dict[str, Path]) -> list[str]:
+    modes = ["dfa-photonic"] if cfg.run.photonic and "model:photonic_model.npz" in inputs else []
+    return modes + [m for m in cfg.run.baselines if m not in modes]
+
+
+def _run_train(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
+    import shutil
+
+    from photonic_dfa.errors import ConfigError
+    from photonic_dfa.training.plots import plot_curves
+    from photonic_dfa.training.run import resolve_data, train
+
+    seen: set[str] = set()
+    raw_log = log
+
+    def log(msg: str) -> None:  # the data notice is logged once, not once per mode
+        if msg not in seen:
+            seen.add(msg)
+            raw_log(msg)
+
+    model = inputs.get("model:photonic_model.npz")
+    mnist = resolve_data(cfg.run.data, log=log)
+    outputs: dict[str, Path] = {}
+    histories, rows = {}, []
+    for mode in _train_modes(cfg, inputs):
+        rundir = stage_dir / mode
+        done = {"epochs": 0}
+
+        def progress(event, mode=mode, done=done) -> None:
+            if event.kind == "epoch":
+                done["epochs"] = event.epoch
+                r = event.record or {}
+                log(
+                    f"{mode}: epoch {event.epoch}/{event.epochs} loss {r.get('loss', float('nan')):.4f} "
+                    f"val {100 * (r.get('val_acc') or 0):.2f} % ({r.get('seconds', 0):.1f} s)"
+                )
+
+        kwargs = dict(mode=mode, model=model if mode == "dfa-photonic" else None, data=mnist)
+        result = None
+        if (rundir / "checkpoint.npz").is_file():
+            try:  # a run killed earlier with the same settings continues from its checkpoint
+                result = train(
+                    cfg.training, rundir, resume=True, progress=progress, log=log, **kwargs
+                )
+            except ConfigError as exc:  # other settings (or another model): start afresh
+                log(f"{mode}: earlier run not resumable ({exc}); starting afresh")
+        if result is None:
+            shutil.rmtree(rundir, ignore_errors=True)
+            result = train(cfg.training, rundir, progress=progress, log=log, **kwargs)
+        m = result.metrics
+        histories[mode] = result.history
+        rows.append(
+            [mode, 100 * m["test_acc"], m["best_epoch"], 100 * m["best_val_acc"], m["epochs"]]
+        )
+        for name in ("metrics.json", "history.json", "curves.png"):
+            outputs[f"{mode}/{name}"] = rundir / name
+        log(
+            f"{mode}: test accuracy {100 * m['test_acc']:.2f} % (best validation epoch {m['best_epoch']})"
+        )
+    plot_curves(histories, stage_dir / "curves.png", title="training curves")
+    outputs["curves.png"] = stage_dir / "curves.png"
+    summary = {
+        "data": str(mnist.source),
+        "train_images": int(len(mnist.train_labels)),
+        "hidden": list(cfg.training.hidden),
+        "epochs": cfg.training.epochs,
+        "tables": [
+            {
+                "title": "Accuracy (best-validation epoch, reported on test)",
+                "columns": ["mode", "test acc (%)", "best epoch", "val acc (%)", "epochs"],
+                "rows": rows,
+            }
+        ],
+        "figures": ["curves.png"],
+    }
+    if mnist.notice:
+        summary["notes"] = [mnist.notice]
+    return outputs, summary
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("layout", ("layout",), (), _run_layout),
+    Stage("train", ("training", "run"), (), _run_train),
 )
 
 
@@ -209,8 +302,10 @@ def run_pipeline(
             )
         )
     report_md, report_html = outdir / "report.md", outdir / "report.html"
-    if force or any(o.status == "ran" for o in outcomes) or not (
-        report_md.is_file() and report_html.is_file()
+    if (
+        force
+        or any(o.status == "ran" for o in outcomes)
+        or not (report_md.is_file() and report_html.is_file())
     ):
         from photonic_dfa.report import write_report
 

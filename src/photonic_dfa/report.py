@@ -53,7 +53,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-UNITS = {"um": "µm", "nm": "nm", "mW": "mW", "s": "s", "pct": "%", "pJ": "pJ", "dB": "dB", "GHz": "GHz"}
+UNITS = {
+    "um": "µm",
+    "nm": "nm",
+    "mW": "mW",
+    "s": "s",
+    "pct": "%",
+    "pJ": "pJ",
+    "dB": "dB",
+    "GHz": "GHz",
+}
 
 
 def _label(key: str) -> str:
@@ -80,8 +89,7 @@ def _md_table(columns: list[str], rows: list[list[Any]]) -> str:
 def _html_table(columns: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -5,6 +5,7 @@
 [circuit]    # circuit/heater models, sweeps        (photonic_dfa.config.circuit.CircuitConfig)
 [model]      # channel plan, calibration, noise     (photonic_dfa.config.model.ModelConfig)
 [training]   # DFA/BP training protocol             (photonic_dfa.config.training.TrainingConfig)
+[run]        # what `photonic-dfa run` trains      (photonic_dfa.config.run.RunConfig)
 ```
 
 Every section is optional (defaults apply); unknown sections or keys and out-of-range values fail at
@@ -26,6 +27,7 @@ from photonic_dfa.config._base import StageConfig, format_validation_error
 from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.config.model import ModelConfig
+from photonic_dfa.config.run import RunConfig
 from photonic_dfa.config.training import TrainingConfig
 from photonic_dfa.errors import ConfigError
 
@@ -34,6 +36,7 @@ __all__ = [
     "Config",
     "LayoutConfig",
     "ModelConfig",
+    "RunConfig",
     "TrainingConfig",
     "config_hash",
     "load_config",
@@ -48,6 +51,7 @@ class Config(StageConfig):
     circuit: CircuitConfig = Field(default_factory=CircuitConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
 
 
 def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:

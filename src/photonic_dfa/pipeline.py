@@ -199,7 +199,7 @@ def _run_train(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
     outputs["curves.png"] = stage_dir / "curves.png"
     summary = {
         "data": str(mnist.source),
-        "train_images": int(len(mnist.train_labels)),
+        "train_images": len(mnist.train_labels),
         "hidden": list(cfg.training.hidden),
         "epochs": cfg.training.epochs,
         "tables": [

@@ -313,7 +313,9 @@ def sdict_from_matrix(
 ) -> dict[tuple[str, str], jnp.ndarray]:
     """SAX SDict (key ``(from, to)``) of an RF-convention matrix ``S[..., out, in]``."""
     s = jnp.asarray(s)
-    return {(p_in, p_out): s[..., i, j] for i, p_out in enumerate(ports) for j, p_in in enumerate(ports)}
+    return {
+        (p_in, p_out): s[..., i, j] for i, p_out in enumerate(ports) for j, p_in in enumerate(ports)
+    }
 
 
 def ideal_half_ring_matrix(

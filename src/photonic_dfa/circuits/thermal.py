@@ -76,7 +76,8 @@ def phase_to_shift_nm(
 ) -> jnp.ndarray:
     """Inverse of :func:`shift_to_phase_rad`: resonance shift (nm) of a round-trip phase."""
     return (
-        jnp.asarray(phase_rad) * jnp.asarray(wl_um) ** 2
+        jnp.asarray(phase_rad)
+        * jnp.asarray(wl_um) ** 2
         / (2 * jnp.pi * jnp.asarray(group_delay_length_um))
         * 1e3
     )

@@ -315,7 +315,9 @@ def load_photonic_model(
         with np.load(path, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise ArtifactError(f"{where}: not a readable npz file ({type(exc).__name__}: {exc})") from None
+        raise ArtifactError(
+            f"{where}: not a readable npz file ({type(exc).__name__}: {exc})"
+        ) from None
     if "meta" not in data:
         raise ArtifactError(f"{where}: not a photonic_dfa photonic model (no 'meta' entry)")
     try:
@@ -363,8 +365,9 @@ def load_photonic_model(
         provenance=dict(meta.get("provenance") or {}),
         calibration=dict(meta.get("calibration") or {}),
         heater_mW=heaters,
-        channel_wl_um=arr("channel_wl_um").astype(np.float64) if "channel_wl_um" in data else
-        np.zeros(0),
+        channel_wl_um=arr("channel_wl_um").astype(np.float64)
+        if "channel_wl_um" in data
+        else np.zeros(0),
         shift_nm=arr("shift_nm").astype(np.float64) if "shift_nm" in data else np.zeros((0, 0)),
     )
     _check_model(model, where)

@@ -106,12 +106,11 @@ def encode(e: jax.Array, params: ReadoutParams) -> tuple[jax.Array, jax.Array]:
 
     Returns:
         ``(x, m)``: ``x`` is ``(P, batch, N)`` in ``[0, 1]`` with ``P = 1`` pass (offset) or 2 (two
-        passes, ``e⁺`` then ``e⁻``); ``m`` is ``(batch,)``, the per-sample ``max|e|`` (1 where
-        ``e = 0``).
+        passes, ``e⁺`` then ``e⁻``); ``m`` is ``(batch,)``, the per-sample ``max|e|`` (the
+        digital scale of the decoding; a zero vector is sent as ``x = 1/2`` and decodes to 0).
     """
     m = jnp.max(jnp.abs(e), axis=-1)
-    m = jnp.where(m > 0, m, jnp.ones_like(m))
-    u = e / m[:, None]
+    u = e / jnp.where(m > 0, m, jnp.ones_like(m))[:, None]
     if params.encoding == "offset":
         return (0.5 * (1.0 + u))[None], m
     return jnp.stack([jnp.maximum(u, 0.0), jnp.maximum(-u, 0.0)]), m
@@ -169,9 +168,7 @@ def reading_variance_terms(
     }
 
 
-def reading_variance(
-    x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutParams
-) -> jax.Array:
+def reading_variance(x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutParams) -> jax.Array:
     """Total analogue noise variance ``(batch, n_k, T)`` of each tile reading (reading units):
     shot + RIN + TIA thermal (:func:`reading_variance_terms`)."""
     t = reading_variance_terms(x_tiles, B_tiles, params)

@@ -185,7 +185,9 @@ def mnist_from_dir(directory: str | os.PathLike[str]) -> MnistData:
             )
         arr = read_idx(path)
         if arr.ndim != 1 + len(dims) or arr.shape[1:] != dims:
-            raise DataError(f"MNIST file {str(path)!r} has shape {arr.shape}, expected (n, *{dims})")
+            raise DataError(
+                f"MNIST file {str(path)!r} has shape {arr.shape}, expected (n, *{dims})"
+            )
         if (magic == 2051) != (arr.ndim == 3):
             raise DataError(f"MNIST file {str(path)!r} holds the wrong kind of data")
         arrays[name] = arr
@@ -265,7 +267,7 @@ def _download(
         for mirror in mirrors:
             url = mirror + name
             try:
-                with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310
+                with urllib.request.urlopen(url, timeout=timeout_s) as resp:
                     data = resp.read()
             except (OSError, ValueError):
                 continue
@@ -302,7 +304,7 @@ def load_mnist(
         download: try the mirrors (md5-checked) when the cache is incomplete.
         mirrors: base URLs tried in order.
         timeout_s: per-request network timeout (s).
-        log: receives one-line messages (download progress, the subset notice).
+        log: receives one-line messages (downloads). The subset's notice is ``result.notice``.
 
     Raises:
         DataError: a given directory (argument or environment) is incomplete, or a file is corrupt.
@@ -321,9 +323,7 @@ def load_mnist(
         return mnist_from_dir(cache)
     if download and _download(cache, mirrors, timeout_s, log):
         return mnist_from_dir(cache)
-    data = mnist_subset()
-    log(data.notice or "")
-    return data
+    return mnist_subset()  # the caller shows ``data.notice``
 
 
 def split_holdout(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -333,5 +333,5 @@ def split_holdout(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
         ``(val_idx, test_idx)``: ``round(n * val_fraction)`` and the rest, a seeded permutation.
     """
     perm = np.random.default_rng(seed).permutation(n)
-    n_val = min(max(int(round(n * val_fraction)), 1), n - 1)
+    n_val = min(max(round(n * val_fraction), 1), n - 1)
     return np.sort(perm[:n_val]), np.sort(perm[n_val:])

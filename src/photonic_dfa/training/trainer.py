@@ -244,7 +244,9 @@ def train_step(
     return params, velocity, loss_sum, correct
 
 
-def evaluate(params: Params, x_u8: jax.Array, y: jax.Array, hyper: Hyper) -> tuple[jax.Array, jax.Array]:
+def evaluate(
+    params: Params, x_u8: jax.Array, y: jax.Array, hyper: Hyper
+) -> tuple[jax.Array, jax.Array]:
     """``(accuracy, mean cross-entropy)`` of ``params`` on uint8 images ``(n, 784)``, labels ``(n,)``."""
     logits, _ = forward(params, _normalise(x_u8, hyper.input_mean, hyper.input_std))
     logp = jax.nn.log_softmax(logits)

@@ -63,6 +63,7 @@ class Stage:
     inputs: tuple[str, ...]  # outputs of earlier stages it reads, as "stage:name"
     run: Callable[..., tuple[dict[str, Path], dict[str, Any]]]
     enabled: Callable[[Config], bool] = lambda cfg: True
+    extra_key: Callable[[Config], dict[str, Any]] = lambda cfg: {}
 
 
 def _hash_json(obj: Any) -> str:
@@ -82,6 +83,7 @@ def _stage_key(stage: Stage, cfg: Config, input_hashes: dict[str, str]) -> str:
             "config": sections,
             "inputs": input_hashes,
             "env": env,
+            "extra": stage.extra_key(cfg),
         }
     )
 
@@ -133,6 +135,121 @@ def _run_layout(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Call
         "chip_size_um": list(d.chip_size_um),
         "figures": ["weight_bank.png", "bank.png"],
     }
+    return outputs, summary
+
+
+def _run_circuits(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
+    from photonic_dfa.circuits.run import run_sweep
+
+    log("spectra of every bank with the heaters biased onto the channel grid")
+    result = run_sweep(inputs["layout:layout.json"], cfg.circuit, stage_dir, kind="spectrum")
+    outputs = {name: Path(path) for name, path in result.files.items()}
+    rows = [
+        [
+            m.ring,
+            m.resonance_nm,
+            m.fsr_nm,
+            m.fwhm_nm,
+            m.loaded_q,
+            m.extinction_dB,
+            m.heater_mW,
+        ]
+        for m in result.metrics[0]
+    ]
+    for m in result.metrics[0]:
+        log(
+            f"ring {m.ring}: resonance {m.resonance_nm:.3f} nm, FSR {m.fsr_nm:.2f} nm, "
+            f"FWHM {m.fwhm_nm * 1e3:.0f} pm, Q {m.loaded_q:.0f}, ER {m.extinction_dB:.1f} dB"
+        )
+    summary = {
+        "banks_simulated": len(result.metrics),
+        "tables": [
+            {
+                "title": "Bank 0, heaters biased onto the channels",
+                "columns": [
+                    "ring",
+                    "resonance (nm)",
+                    "FSR (nm)",
+                    "FWHM (nm)",
+                    "loaded Q",
+                    "extinction (dB)",
+                    "heater (mW)",
+                ],
+                "rows": rows,
+            }
+        ],
+        "figures": [n for n in outputs if n.endswith(".png")],
+        "notes": list(result.notes),
+    }
+    return outputs, summary
+
+
+def _run_model(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
+    from photonic_dfa.network_model.run import extract
+
+    result = extract(
+        inputs["layout:layout.json"],
+        cfg.training.hidden,
+        config=cfg,
+        outdir=stage_dir,
+        spectra=inputs["circuits:spectra.npz"],
+        progress=log,
+    )
+    rep = result.report
+    outputs = {"photonic_model.npz": result.model_path}
+    sidecar = result.model_path.with_suffix(".json")
+    if sidecar.is_file():
+        outputs["photonic_model.json"] = sidecar
+    for plot in result.plots:
+        outputs[Path(plot).name] = Path(plot)
+    noise = rep.get("noise", {})
+    energy = rep.get("energy", {})
+    physical = noise.get("physical", {})
+    log(
+        f"calibration: {rep.get('bits_median', float('nan')):.2f} bits median "
+        f"({rep.get('bits_min', float('nan')):.2f} worst), {rep.get('unreachable_count', 0)} "
+        f"unreachable ring(s); per-MAC error std {physical.get('std', float('nan')):.3f}·max|e|"
+    )
+    summary: dict[str, Any] = {
+        "hidden": list(cfg.training.hidden),
+        "calibration_mode": rep.get("mode"),
+        "rows_calibrated": rep.get("rows"),
+        "precision_bits_median": rep.get("bits_median"),
+        "precision_bits_worst": rep.get("bits_min"),
+        "weight_rms_error_median": rep.get("rms_B_median"),
+        "unreachable_rings": rep.get("unreachable_count"),
+        "yield_banks": rep.get("yield_banks"),
+        "heater_mean_mW": rep.get("heater_mW_mean"),
+        "MAC_error_std_over_max_abs_e": physical.get("std"),
+        "MAC_effective_bits": physical.get("effective_bits"),
+        "paper_Gaussian_MAC_std_over_max_abs_e": noise.get("paper_gaussian", {}).get("std"),
+        "throughput_OPS": energy.get("ops"),
+        "energy_per_MAC_pJ": energy.get("pJ_per_mac"),
+        "tables": [],
+        "figures": [n for n in outputs if n.endswith(".png")],
+    }
+    if noise.get("breakdown"):
+        summary["tables"].append(
+            {
+                "title": "Readout noise budget (std per MAC relative to max|e|)",
+                "columns": ["term", "std / max|e|"],
+                "rows": [[k, v] for k, v in noise["breakdown"].items()],
+            }
+        )
+    if energy.get("items_W"):
+        summary["tables"].append(
+            {
+                "title": "Energy budget",
+                "columns": ["item", "power (W)", "pJ per MAC"],
+                "rows": [
+                    [k, w, energy.get("items_pJ_per_mac", {}).get(k)]
+                    for k, w in energy["items_W"].items()
+                ]
+                + [["total", energy.get("total_W"), energy.get("pJ_per_mac")]],
+            }
+        )
+        if energy.get("to_reach_target", {}).get("status"):
+            summary["notes"] = [f"Energy: {energy['to_reach_target']['status']}."]
     return outputs, summary
 
 
@@ -218,7 +335,21 @@ def _run_train(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
 
 STAGES: tuple[Stage, ...] = (
     Stage("layout", ("layout",), (), _run_layout),
-    Stage("train", ("training", "run"), (), _run_train),
+    Stage("circuits", ("circuit",), ("layout:layout.json",), _run_circuits),
+    Stage(
+        "model",
+        ("circuit", "model"),
+        ("layout:layout.json", "circuits:spectra.npz"),
+        _run_model,
+        extra_key=lambda cfg: {"hidden": list(cfg.training.hidden)},
+        enabled=lambda cfg: cfg.run.photonic,
+    ),
+    Stage(
+        "train",
+        ("training", "run"),
+        ("model:photonic_model.npz",),
+        _run_train,
+    ),
 )
 
 
@@ -245,7 +376,7 @@ def run_pipeline(
         if not stage.enabled(cfg):
             continue
         stage_dir = outdir / stage.name
-        inputs = {ref: produced[ref] for ref in stage.inputs}
+        inputs = {ref: produced[ref] for ref in stage.inputs if ref in produced}
         input_hashes = {ref: sha256_file(path) for ref, path in inputs.items()}
         key = _stage_key(stage, cfg, input_hashes)
         manifest_path = stage_dir / MANIFEST

@@ -47,6 +47,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
             return f"{value:.3e}"
+        if abs(value) >= 1000:
+            return f"{value:.2f}"
         return f"{value:.4g}"
     if isinstance(value, list | tuple):
         return ", ".join(_fmt(v) for v in value)

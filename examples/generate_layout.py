@@ -32,7 +32,9 @@ def main() -> None:
     )
     result = write_layout(cfg, args.outdir)
     layout = load_layout(result.json_path)
-    print(f"wrote {result.gds_path} ({layout.chip_size_um[0]:.0f} × {layout.chip_size_um[1]:.0f} µm)")
+    print(
+        f"wrote {result.gds_path} ({layout.chip_size_um[0]:.0f} × {layout.chip_size_um[1]:.0f} µm)"
+    )
     print("bank 0:  ring  channel   centre (µm)          round trip (µm)  heater (µm)")
     for ring in layout.banks[0].rings:
         x, y = ring.center_um

@@ -89,7 +89,9 @@ def test_killed_run_completes_on_restart(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "photonic_dfa", "run", str(cfg), "-o", str(out)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     # kill it during training, after at least one epoch has been checkpointed
     deadline = time.time() + 240
     for line in proc.stdout:

@@ -13,8 +13,10 @@ from pathlib import Path
 import typer
 
 from photonic_dfa import __version__
+from photonic_dfa.circuits import commands as circuit_commands
 from photonic_dfa.errors import PhotonicDFAError
 from photonic_dfa.layout import commands as layout_commands
+from photonic_dfa.network_model import commands as model_commands
 from photonic_dfa.training import commands as training_commands
 
 __all__ = ["app", "main"]
@@ -44,6 +46,9 @@ def _root(
 
 
 app.command("layout")(layout_commands.layout)
+app.command("sweep")(circuit_commands.sweep)
+app.command("extract")(model_commands.extract)
+app.command("budget")(model_commands.budget)
 app.command("train")(training_commands.train)
 app.command("compare")(training_commands.compare)
 

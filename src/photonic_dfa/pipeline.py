@@ -285,6 +285,8 @@ def _run_train(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
             if event.kind == "epoch":
                 done["epochs"] = event.epoch
                 r = event.record or {}
+                if event.epoch % 10 and event.epoch not in (1, event.epochs):
+                    return  # one line every 10 epochs (and the first and last)
                 log(
                     f"{mode}: epoch {event.epoch}/{event.epochs} loss {r.get('loss', float('nan')):.4f} "
                     f"val {100 * (r.get('val_acc') or 0):.2f} % ({r.get('seconds', 0):.1f} s)"

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
@@ -137,6 +138,12 @@ def waveguide_coefficients(
 _DEFAULT = {"wl0_um": 1.55, "neff": 2.44553, "ng": 4.19088, "dispersion_s_m2": 3.54275e-4}
 
 
+def _xp(*args):
+    """numpy for concrete numpy/Python inputs (data loading outside jit: no JAX dispatch or
+    compilation), jax.numpy as soon as one input is a JAX array or tracer."""
+    return jnp if any(isinstance(a, jax.Array) for a in args) else np
+
+
 def propagation_constant_per_um(
     wl: ArrayLike,
     *,
@@ -146,12 +153,13 @@ def propagation_constant_per_um(
     dispersion_s_m2: float = _DEFAULT["dispersion_s_m2"],
 ) -> jnp.ndarray:
     """β(λ) in rad/µm, exactly simphony's ``siepic.waveguide`` formula (``wl`` in µm)."""
+    xp = _xp(wl)
     c = SPEED_OF_LIGHT_UM_PER_S
-    domega = 2 * jnp.pi * c * (1 / jnp.asarray(wl) - 1 / wl0_um)  # rad/s
+    domega = 2 * np.pi * c * (1 / xp.asarray(wl) - 1 / wl0_um)  # rad/s
     lam0_m = wl0_um * 1e-6
     # D λ0² / (4π c) Δω² in 1/m, converted to 1/µm
-    quad = dispersion_s_m2 * lam0_m**2 / (4 * jnp.pi * 299_792_458.0) * domega**2 * 1e-6
-    return 2 * jnp.pi * neff / wl0_um + ng / c * domega - quad
+    quad = dispersion_s_m2 * lam0_m**2 / (4 * np.pi * 299_792_458.0) * domega**2 * 1e-6
+    return 2 * np.pi * neff / wl0_um + ng / c * domega - quad
 
 
 def group_index(
@@ -164,8 +172,9 @@ def group_index(
 ) -> jnp.ndarray:
     """Group index n_g(λ) = c dβ/dω of the waveguide model (``wl`` in µm)."""
     del neff
-    domega = 2 * jnp.pi * 299_792_458.0 * (1 / (jnp.asarray(wl) * 1e-6) - 1 / (wl0_um * 1e-6))
-    return ng - dispersion_s_m2 * (wl0_um * 1e-6) ** 2 / (2 * jnp.pi) * domega
+    xp = _xp(wl)
+    domega = 2 * np.pi * 299_792_458.0 * (1 / (xp.asarray(wl) * 1e-6) - 1 / (wl0_um * 1e-6))
+    return ng - dispersion_s_m2 * (wl0_um * 1e-6) ** 2 / (2 * np.pi) * domega
 
 
 def waveguide_transmission(
@@ -190,12 +199,13 @@ def waveguide_transmission(
         loss_only_um: length that adds attenuation but no phase (a length whose phase is already
             in another model's data, e.g. the half circumference of a half-ring coupler).
     """
+    xp = _xp(wl, length_um, extra_phase_rad, loss_only_um)
     beta = propagation_constant_per_um(
-        wl, wl0_um=wl0_um, neff=neff, ng=ng, dispersion_s_m2=dispersion_s_m2
+        xp.asarray(wl), wl0_um=wl0_um, neff=neff, ng=ng, dispersion_s_m2=dispersion_s_m2
     )
     alpha_per_um = loss_dB_cm * 1e-4 / (20 * _LOG10_E)  # amplitude attenuation (1/µm)
-    length = jnp.asarray(length_um)
-    return jnp.exp(1j * (beta * length + extra_phase_rad) - alpha_per_um * (length + loss_only_um))
+    length = xp.asarray(length_um)
+    return xp.exp(1j * (beta * length + extra_phase_rad) - alpha_per_um * (length + loss_only_um))
 
 
 def waveguide(
@@ -216,7 +226,7 @@ def waveguide(
     A heated waveguide is this model with ``extra_phase_rad = 2π Δn_eff L_heated / λ``.
     """
     t = waveguide_transmission(
-        wl,
+        jnp.asarray(wl),
         length_um=length_um,
         loss_dB_cm=loss_dB_cm,
         extra_phase_rad=extra_phase_rad,

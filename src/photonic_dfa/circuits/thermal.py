@@ -8,7 +8,8 @@ For the heaters of one bank (powers ``P`` in mW, shape ``(..., N)``)::
 
 ``d_ik`` is the distance between the centroids of heater ``i`` and ``k`` (from ``layout.json``), ``ℓ``
 the crosstalk length (``ℓ = 0`` gives ``K = I``), ``Z_th`` the thermal impedance (K/mW). Rows of
-``K`` are the ring that receives the heat. All functions are pure JAX (jit/vmap/grad).
+``K`` are the ring that receives the heat. All functions are pure (jit/vmap/grad with JAX
+inputs; plain numpy for numpy inputs).
 
 A phase Δφ added to a round trip of group delay ``τ = n_g L / c`` moves a resonance by
 ``Δλ = λ² Δφ / (2π n_g L)``, so the heater's own tuning slope is
@@ -20,6 +21,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
+
+from photonic_dfa.circuits.models import _xp
 
 __all__ = [
     "crosstalk_matrix",
@@ -48,8 +51,9 @@ def temperature_rise_K(
     heater_mW: ArrayLike, crosstalk: ArrayLike, thermal_impedance_K_per_mW: float
 ) -> jnp.ndarray:
     """ΔT of each ring ``(..., N)`` (K) from heater powers ``(..., N)`` (mW)."""
-    return thermal_impedance_K_per_mW * jnp.einsum(
-        "ik,...k->...i", jnp.asarray(crosstalk), jnp.asarray(heater_mW)
+    xp = _xp(heater_mW, crosstalk)
+    return thermal_impedance_K_per_mW * xp.einsum(
+        "ik,...k->...i", xp.asarray(crosstalk), xp.asarray(heater_mW)
     )
 
 
@@ -58,8 +62,9 @@ def thermal_phase_rad(
 ) -> jnp.ndarray:
     """Round-trip phase ``(..., N, K)`` of ΔT ``(..., N)`` over heated lengths ``(N,)`` (µm) at
     wavelengths ``(K,)`` (µm)."""
-    dn = dneff_dT_per_K * jnp.asarray(delta_T_K)
-    return 2 * jnp.pi * (dn * jnp.asarray(heated_length_um))[..., None] / jnp.asarray(wl_um)
+    xp = _xp(delta_T_K, wl_um, heated_length_um)
+    dn = dneff_dT_per_K * xp.asarray(delta_T_K)
+    return 2 * np.pi * (dn * xp.asarray(heated_length_um))[..., None] / xp.asarray(wl_um)
 
 
 def shift_to_phase_rad(
@@ -67,8 +72,9 @@ def shift_to_phase_rad(
 ) -> jnp.ndarray:
     """Round-trip phase ``(..., N, K)`` that red-shifts resonances by ``shift_nm`` ``(..., N)``:
     ``Δφ = 2π (n_g L) Δλ / λ²`` with ``n_g L`` ``(N, K)`` (µm) the round trip's group delay × c."""
-    s_um = jnp.asarray(shift_nm)[..., None] * 1e-3
-    return 2 * jnp.pi * jnp.asarray(group_delay_length_um) * s_um / jnp.asarray(wl_um) ** 2
+    xp = _xp(shift_nm, wl_um, group_delay_length_um)
+    s_um = xp.asarray(shift_nm)[..., None] * 1e-3
+    return 2 * np.pi * xp.asarray(group_delay_length_um) * s_um / xp.asarray(wl_um) ** 2
 
 
 def phase_to_shift_nm(
@@ -92,12 +98,12 @@ def heater_slope_nm_per_mW(
     thermal_impedance_K_per_mW: float,
 ) -> jnp.ndarray:
     """Own-heater tuning slope dλ/dP (nm/mW) = λ (dn/dT) Z_th L_heater / (n_g L)."""
-    wl = jnp.asarray(wl_um)
+    xp = _xp(wl_um, heated_length_um, group_delay_length_um)
     return (
-        wl
+        xp.asarray(wl_um)
         * 1e3
         * dneff_dT_per_K
         * thermal_impedance_K_per_mW
-        * jnp.asarray(heated_length_um)
-        / jnp.asarray(group_delay_length_um)
+        * xp.asarray(heated_length_um)
+        / xp.asarray(group_delay_length_um)
     )

@@ -42,6 +42,18 @@ class CircuitConfig(StageConfig):
     * ``heater_max_mW = 20`` mW: largest heater power the drivers supply (per ring); rings that would
       need more to reach their channel are reported.
 
+    Conditioning of simphony's half-ring FDTD data (see :mod:`photonic_dfa.circuits.passivity`):
+
+    * ``coupler_reflections = "remove"``: the data contain a reflection of −40 to −31 dB
+      (|S|² ≈ 1e-4 to 8e-4 over 1500–1600 nm) at each *ring* port and ≈ −60 dB at the bus ports,
+      plus backward couplings (≈ −60 dB). They come
+      from the FDTD ports cutting the ring's bend in half (a straight-guide port mode on a bend);
+      the drawn ring is one continuous bend, with no reflector there. Kept, four such point
+      reflectors per round trip couple the clockwise and counter-clockwise modes and split and
+      distort every resonance (drop peaks scattered between 0.3 and 0.75 instead of 0.78–0.88 at
+      R = 10 µm); ``"keep"`` reproduces that.
+    * ``reciprocity = "symmetrize"`` and ``passivity = "svd_clip"``: see ``passivity.py``.
+
     The sweep wavelength grid must lie inside simphony's half-ring data, 1500–1600 nm.
     """
 
@@ -73,6 +85,10 @@ class CircuitConfig(StageConfig):
         ge=0.0,
         le=50.0,
         description="smallest red shift every heater must give to reach its channel (nm)",
+    )
+    coupler_reflections: Literal["remove", "keep"] = Field(
+        "remove",
+        description="half-ring data: drop the reflections at its cut planes (see docstring)",
     )
     reciprocity: Literal["symmetrize", "none"] = Field(
         "symmetrize", description="coupler data: S ← (S + Sᵀ)/2 (FDTD data is reciprocal to ~0.2 %)"

@@ -65,7 +65,10 @@ class ModelConfig(StageConfig):
     Channel plan: ``rows_per_bank`` channels (one per ring of the layout's banks) at
     ``channel_spacing_nm``; the grid is placed at ``center_wl_nm`` or, if unset, aligned to the
     rings' cold resonances so that every channel lies at least ``blue_margin_nm`` to the red of its
-    ring (heaters only red-shift).
+    ring (heaters only red-shift). The heater limit is ``[circuit] heater_max_mW``.
+
+    Defaults describe a realistic chip: fabrication offsets σ = 0.5 nm [Lu17] and feedback
+    calibration from the chip's own readout [Tait18].
     """
 
     # ---- channel plan -------------------------------------------------------------------------
@@ -96,10 +99,10 @@ class ModelConfig(StageConfig):
         ),
     )
     iterations: int = Field(
-        30, ge=1, le=500, description="Levenberg-Marquardt iterations (model calibration)"
+        12, ge=1, le=500, description="Levenberg-Marquardt iterations (model solve)"
     )
     feedback_iterations: int = Field(
-        12, ge=1, le=500, description="measure-and-correct iterations of feedback calibration"
+        8, ge=1, le=500, description="measure-and-correct iterations of feedback calibration"
     )
     feedback_averages: int = Field(
         16, ge=1, le=100_000, description="ADC readings averaged per weight measurement"
@@ -107,14 +110,15 @@ class ModelConfig(StageConfig):
     damping: float = Field(
         1e-3, gt=0.0, le=1e3, description="initial Levenberg-Marquardt damping λ (relative)"
     )
-    heater_max_mW: float = Field(
-        40.0, gt=0.0, le=1000.0, description="largest power a heater may dissipate (mW)"
-    )
     weight_range_fraction: float = Field(
         0.9,
         gt=0.0,
         le=1.0,
         description="fraction of the smallest achievable |weight| that |B| = 1 is mapped to",
+    )
+    unreachable: Literal["report", "error"] = Field(
+        "report",
+        description="rings that cannot reach their target: listed in the report, or an error",
     )
     yield_min_bits: float | None = Field(
         None,
@@ -124,7 +128,7 @@ class ModelConfig(StageConfig):
     )
     # ---- fabrication --------------------------------------------------------------------------
     fab_sigma_nm: float = Field(
-        0.0,
+        0.5,
         ge=0.0,
         le=10.0,
         description="std of random ring resonance offsets (nm); 0.5 nm is of the order of [Lu17]",

@@ -12,10 +12,23 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "CalibrationResult",
+    "ChannelPlan",
+    "Evaluator",
+    "ExtractResult",
     "PhotonicModel",
+    "PowerBudget",
     "ReadoutParams",
+    "WeightModel",
+    "budget",
+    "calibrate",
+    "draw_offsets",
+    "extract",
     "load_photonic_model",
+    "ops_ipc2020",
     "photonic_feedback",
+    "plan_channels",
+    "run_budget",
     "save_photonic_model",
 ]
 
@@ -25,6 +38,19 @@ _LAZY = {
     "load_photonic_model": "photonic_dfa.network_model.artifact",
     "save_photonic_model": "photonic_dfa.network_model.artifact",
     "photonic_feedback": "photonic_dfa.network_model.readout",
+    "CalibrationResult": "photonic_dfa.network_model.calibration",
+    "calibrate": "photonic_dfa.network_model.calibration",
+    "ChannelPlan": "photonic_dfa.network_model.channel_plan",
+    "plan_channels": "photonic_dfa.network_model.channel_plan",
+    "Evaluator": "photonic_dfa.network_model.weights",
+    "WeightModel": "photonic_dfa.network_model.weights",
+    "draw_offsets": "photonic_dfa.network_model.fabrication",
+    "PowerBudget": "photonic_dfa.network_model.energy",
+    "budget": "photonic_dfa.network_model.energy",
+    "ops_ipc2020": "photonic_dfa.network_model.energy",
+    "ExtractResult": "photonic_dfa.network_model.run",
+    "extract": "photonic_dfa.network_model.run",
+    "run_budget": "photonic_dfa.network_model.run",
 }
 
 

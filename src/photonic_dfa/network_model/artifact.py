@@ -7,7 +7,7 @@ layer ``k``:
 * ``B_realised_<k>``: ``(n_k, n_outputs)`` float32, the matrix the calibrated banks realise, in the
   units of ``B`` (the optical weight scale ``weight_scale`` divided out), so that with the noise off
   ``photonic_feedback(e) = e @ B_realised.T``;
-* ``heater_mW_<k>`` (optional): ``(n_k, n_tiles, rows_per_bank)`` float32, the solved heater powers
+* ``heater_mW_<k>`` (optional): ``(n_k, n_tiles, rows_per_bank)`` float64, the solved heater powers
   of the bank that realises each row tile;
 
 and once: ``channel_wl_um`` ``(rows_per_bank,)`` (the WDM channel plan), ``shift_nm``
@@ -275,7 +275,7 @@ def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> P
         arrays[f"B_ideal_{k}"] = np.asarray(model.B_ideal[k], np.float32)
         arrays[f"B_realised_{k}"] = np.asarray(model.B_realised[k], np.float32)
         if model.heater_mW:
-            arrays[f"heater_mW_{k}"] = np.asarray(model.heater_mW[k], np.float32)
+            arrays[f"heater_mW_{k}"] = np.asarray(model.heater_mW[k], np.float64)
     arrays["channel_wl_um"] = np.asarray(model.channel_wl_um, np.float64)
     arrays["shift_nm"] = np.asarray(model.shift_nm, np.float64)
     from photonic_dfa.io import to_jsonable
@@ -355,7 +355,7 @@ def load_photonic_model(
     b_real = tuple(arr(f"B_realised_{k}").astype(np.float32) for k in range(n_layers))
     heaters: tuple[np.ndarray, ...] = ()
     if all(f"heater_mW_{k}" in data for k in range(n_layers)):
-        heaters = tuple(arr(f"heater_mW_{k}").astype(np.float32) for k in range(n_layers))
+        heaters = tuple(arr(f"heater_mW_{k}").astype(np.float64) for k in range(n_layers))
     model = PhotonicModel(
         hidden=model_hidden,
         n_outputs=model_outputs,

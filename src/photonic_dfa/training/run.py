@@ -1,0 +1,523 @@
+"""Orchestration of a training run: data, model, compiled epochs, checkpoints and the RUNDIR files.
+
+RUNDIR after a run::
+
+    config.json      the [training] values, mode, data and model provenance (sha256)  — at start
+    status.json      {"status": "running" | "interrupted" | "failed" | "complete", ...}  — each epoch
+    history.json     per epoch: loss, accuracies, seconds, DFA-vs-BP alignment angle  — each epoch
+    checkpoint.npz   the whole training state (atomic)                                  — each epoch
+    metrics.json     best-validation epoch and its test accuracy                        — at the end
+    model_best.npz   the parameters of the best-validation epoch                        — at the end
+    curves.png       loss / error / alignment curves                                     — at the end
+
+``metrics.json`` exists only once a run is complete, so an interrupted or failed run never looks
+finished. The first Ctrl-C stops after the current epoch (its checkpoint written), a second one aborts
+at once; in both cases the last checkpoint is a complete epoch and ``--resume`` continues
+bit-identically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from photonic_dfa.config import config_hash, validate_section
+from photonic_dfa.config.training import TrainingConfig
+from photonic_dfa.errors import ArtifactError, ConfigError
+from photonic_dfa.io import atomic_path, atomic_write_json, ensure_writable_dir, sha256_file
+from photonic_dfa.training.checkpoint import load_checkpoint, save_checkpoint
+from photonic_dfa.training.data import MnistData, load_mnist, split_holdout
+from photonic_dfa.training.metrics import epoch_record, summarise
+from photonic_dfa.training.trainer import DataArrays, Feedback, PhotonicReadout, Trainer, TrainState
+
+__all__ = [
+    "ManyResult",
+    "ProgressEvent",
+    "TrainResult",
+    "device_data",
+    "load_feedback_model",
+    "resolve_data",
+    "train",
+    "train_many",
+]
+
+#: config keys that may differ when resuming (they do not change the trajectory)
+_RESUMABLE_CHANGES = frozenset({"epochs", "progress_every"})
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What a progress display receives.
+
+    ``kind``: ``"start"`` (before the first epoch of this call), ``"batch"`` (every
+    ``progress_every`` batches; ``loss``/``acc`` are running means of the epoch), ``"epoch"`` (after
+    an epoch: ``record`` is its ``history.json`` entry) or ``"compile"`` (first epoch being compiled).
+    """
+
+    kind: str
+    epoch: int
+    epochs: int
+    batch: int = 0
+    n_batches: int = 0
+    loss: float = float("nan")
+    acc: float = float("nan")
+    record: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of :func:`train`: ``metrics`` is ``metrics.json``, ``history`` ``history.json``."""
+
+    outdir: Path
+    config: TrainingConfig
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def test_acc(self) -> float:
+        """Test accuracy of the best-validation epoch."""
+        return float(self.metrics["test_acc"])
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """The outcome of :func:`train_many`: per run (leading axis ``R``) and per epoch.
+
+    Attributes:
+        labels: one dict per run (``seed`` and/or ``noise_std``).
+        history: ``{name: (R, epochs)}`` arrays of the :class:`EpochStats` fields
+            (``align_deg``: ``(R, epochs, K)``).
+        test_acc: ``(R,)`` test accuracy at each run's best-validation epoch.
+        best_epoch: ``(R,)`` 1-based.
+        seconds_per_epoch: wall time of one vmapped epoch (all runs), median, compile excluded.
+        compile_seconds: time of the first (compiling) epoch call.
+    """
+
+    labels: list[dict[str, Any]]
+    history: dict[str, np.ndarray]
+    test_acc: np.ndarray
+    best_epoch: np.ndarray
+    seconds_per_epoch: float
+    compile_seconds: float
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+def resolve_data(
+    data: MnistData | str | os.PathLike[str] | None, *, log: Callable[[str], None] | None = None
+) -> MnistData:
+    """``MnistData`` as given, else :func:`load_mnist` from a directory or the default sources."""
+    if isinstance(data, MnistData):
+        return data
+    return load_mnist(data, log=log)
+
+
+def device_data(mnist: MnistData, val_fraction: float, seed: int) -> DataArrays:
+    """Split the held-out images into validation/test (seeded) and put everything on the device."""
+    val_idx, test_idx = split_holdout(len(mnist.test_labels), val_fraction, seed)
+    arrays = (
+        mnist.train_images,
+        mnist.train_labels,
+        mnist.test_images[val_idx],
+        mnist.test_labels[val_idx],
+        mnist.test_images[test_idx],
+        mnist.test_labels[test_idx],
+    )
+    return DataArrays(*(jax.device_put(np.ascontiguousarray(a)) for a in arrays))
+
+
+def load_feedback_model(
+    config: TrainingConfig, model: str | os.PathLike[str] | None
+) -> tuple[Any, PhotonicReadout | None, dict[str, Any]]:
+    """Load ``photonic_model.npz`` for the mode (or nothing), with its provenance.
+
+    Returns:
+        ``(photonic_model or None, readout or None, provenance dict)``. ``dfa-photonic`` uses
+        ``B_realised`` through the model's readout; ``dfa``/``dfa-gaussian`` with a model use its
+        ``B_ideal`` as ``B`` (the same matrices the chip was calibrated to); ``bp`` ignores it.
+
+    Raises:
+        ConfigError: ``dfa-photonic`` without a model.
+        ArtifactError: the model is missing, corrupt, or made for other hidden sizes.
+    """
+    if config.mode == "dfa-photonic" and model is None:
+        raise ConfigError(
+            "--mode dfa-photonic needs the extracted chip model: pass --model photonic_model.npz"
+        )
+    if model is None or config.mode == "bp":
+        return None, None, {"model": None}
+    path = Path(model)
+    if not path.is_file():
+        raise ArtifactError(f"photonic model {str(path)!r} does not exist")
+    from photonic_dfa.network_model.artifact import load_photonic_model
+
+    pm = load_photonic_model(path, hidden=config.hidden, n_outputs=10)
+    prov = {
+        "model": {
+            "path": str(path.resolve()),
+            "sha256": sha256_file(path),
+            "hidden": list(pm.hidden),
+            "provenance": pm.provenance,
+            "readout": pm.readout.to_dict(),
+        }
+    }
+    readout = None
+    if config.mode == "dfa-photonic":
+        from photonic_dfa.network_model.readout import photonic_feedback
+
+        readout = PhotonicReadout(
+            fn=photonic_feedback, params=pm.readout, noise=config.photonic_noise
+        )
+    return pm, readout, prov
+
+
+def _feedback_matrices(config: TrainingConfig, pm: Any) -> tuple[np.ndarray, ...] | None:
+    if pm is None:
+        return None
+    return tuple(pm.B_realised if config.mode == "dfa-photonic" else pm.B_ideal)
+
+
+def _resolve_config(
+    config: TrainingConfig | None, mode: str | None, overrides: dict[str, Any]
+) -> TrainingConfig:
+    values = (config or TrainingConfig()).model_dump()
+    if mode is not None:
+        values["mode"] = mode
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return validate_section(TrainingConfig, values, section="training")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C handling
+
+
+@contextlib.contextmanager
+def _graceful_sigint() -> Iterator[threading.Event]:
+    """First SIGINT sets the returned event (stop after this epoch); the second raises at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write(
+            "\nstopping after this epoch (its checkpoint is kept); Ctrl-C again to abort\n"
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------------------------------------
+# one run
+
+
+def _write_status(outdir: Path, status: str, epochs_done: int, epochs: int, **extra: Any) -> None:
+    atomic_write_json(
+        outdir / "status.json",
+        {
+            "status": status,
+            "epochs_done": epochs_done,
+            "epochs": epochs,
+            "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **extra,
+        },
+    )
+
+
+def _save_params(path: Path, params: Any) -> None:
+    arrays = {}
+    for i, (w, b) in enumerate(params):
+        arrays[f"W_{i}"] = np.asarray(w)
+        arrays[f"b_{i}"] = np.asarray(b)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def train(
+    config: TrainingConfig | None = None,
+    outdir: str | os.PathLike[str] = "run",
+    *,
+    mode: str | None = None,
+    model: str | os.PathLike[str] | None = None,
+    data: MnistData | str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    plot: bool = True,
+    **overrides: Any,
+) -> TrainResult:
+    """Train one network and write RUNDIR (see the module docstring).
+
+    Args:
+        config: the ``[training]`` section (defaults: the reference protocol).
+        outdir: RUNDIR; must not already hold a run unless ``resume``.
+        mode: overrides ``config.mode`` (``bp``, ``dfa``, ``dfa-gaussian``, ``dfa-photonic``).
+        model: ``photonic_model.npz`` (required by ``dfa-photonic``).
+        data: ``MnistData``, a directory with the IDX files, or None for the default sources.
+        resume: continue from ``outdir/checkpoint.npz`` (bit-identical to an uninterrupted run).
+        progress: receives :class:`ProgressEvent` s.
+        log: receives one-line notices (data source, resume).
+        plot: write ``curves.png`` at the end.
+        **overrides: ``[training]`` keys to replace (``epochs=``, ``hidden=``, ``seed=``; None ignored).
+
+    Returns:
+        The metrics and history. On Ctrl-C the run stops after the epoch in progress, writes its
+        checkpoint and ``status.json`` = interrupted, then raises ``KeyboardInterrupt``.
+
+    Raises:
+        ConfigError, DataError, ArtifactError: one-line, before anything in ``outdir`` is changed.
+    """
+    log = log or (lambda _msg: None)
+    cfg = _resolve_config(config, mode, overrides)
+    out = Path(outdir)
+    ckpt_path = out / "checkpoint.npz"
+    existing = [n for n in ("checkpoint.npz", "metrics.json", "status.json") if (out / n).exists()]
+    if existing and not resume:
+        raise ConfigError(
+            f"output directory {str(out)!r} already holds a run ({existing[0]}); pass --resume to "
+            f"continue it or choose another directory"
+        )
+    if resume and not ckpt_path.is_file():
+        if not (out / "status.json").is_file():
+            raise ArtifactError(f"cannot resume: {str(ckpt_path)!r} does not exist")
+        log(f"{str(out)!r} has no completed epoch to resume: starting from scratch")
+        resume = False
+    pm, readout, model_prov = load_feedback_model(cfg, model)
+    mnist = resolve_data(data, log=log)
+    if mnist.notice:
+        log(mnist.notice)
+    out = ensure_writable_dir(out)
+
+    def on_batch(epoch: int, batch: int, nb: int, loss: float, acc: float) -> None:
+        if progress is not None:
+            progress(ProgressEvent("batch", epoch + 1, cfg.epochs, batch, nb, loss, acc))
+
+    trainer = Trainer(cfg, readout=readout, on_batch=on_batch if progress else None)
+    state, fb = trainer.init(B=_feedback_matrices(cfg, pm))
+    history: list[dict[str, Any]] = []
+    provenance = {
+        **model_prov,
+        "data": mnist.provenance(),
+        "config_sha256": config_hash(cfg),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+    }
+    if resume:
+        ck = load_checkpoint(ckpt_path, state)
+        _check_resume(ck.meta, cfg, provenance, str(ckpt_path))
+        state = ck.state
+        history = list(ck.meta.get("history", []))
+        if len(history) != int(state.epoch):
+            raise ArtifactError(
+                f"checkpoint {str(ckpt_path)!r} is inconsistent: {len(history)} history entries "
+                f"for {int(state.epoch)} epochs"
+            )
+        log(f"resuming {str(out)!r} after epoch {len(history)} of {cfg.epochs}")
+        fb = fb._replace(B=tuple(jnp.asarray(b) for b in ck.B))
+        if len(history) >= cfg.epochs and (out / "metrics.json").is_file():
+            metrics = _read_json(out / "metrics.json")
+            return TrainResult(out, cfg, metrics, history, provenance)
+        (out / "metrics.json").unlink(missing_ok=True)
+
+    atomic_write_json(
+        out / "config.json",
+        {"training": cfg.model_dump(mode="json"), "provenance": provenance},
+    )
+    dev = device_data(mnist, cfg.val_fraction, cfg.seed)
+    n_batches = trainer.n_batches(int(mnist.train_labels.shape[0]))
+
+    if progress is not None:
+        progress(ProgressEvent("start", len(history), cfg.epochs, 0, n_batches))
+
+    epochs_done = len(history)
+    _write_status(out, "running", epochs_done, cfg.epochs)
+    try:
+        with _graceful_sigint() as stop:
+            while epochs_done < cfg.epochs:
+                t0 = time.perf_counter()
+                state, stats = trainer.epoch(state, fb, dev)
+                stats = jax.device_get(stats)
+                seconds = time.perf_counter() - t0
+                record = epoch_record(epochs_done + 1, stats._asdict(), seconds)
+                history.append(record)
+                epochs_done += 1
+                meta = {
+                    "training": cfg.model_dump(mode="json"),
+                    "provenance": provenance,
+                    "history": history,
+                }
+                save_checkpoint(ckpt_path, state, fb, meta)
+                atomic_write_json(out / "history.json", {"mode": cfg.mode, "epochs": history})
+                _write_status(out, "running", epochs_done, cfg.epochs)
+                if progress is not None:
+                    progress(ProgressEvent("epoch", epochs_done, cfg.epochs, record=record))
+                if stop.is_set() and epochs_done < cfg.epochs:
+                    raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        _write_status(out, "interrupted", epochs_done, cfg.epochs, resume="--resume")
+        raise
+    except BaseException as exc:
+        _write_status(out, "failed", epochs_done, cfg.epochs, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+    metrics = {"mode": cfg.mode, "hidden": list(cfg.hidden), **summarise(history)}
+    if pm is not None and cfg.mode == "dfa-photonic":
+        metrics["model_sha256"] = provenance["model"]["sha256"]
+    _save_params(out / "model_best.npz", state.best_params)
+    if plot:
+        from photonic_dfa.training.plots import plot_curves
+
+        plot_curves({f"{cfg.mode}": history}, out / "curves.png", title=str(out.name))
+    atomic_write_json(out / "metrics.json", {**metrics, "provenance": provenance})
+    _write_status(out, "complete", epochs_done, cfg.epochs)
+    return TrainResult(out, cfg, metrics, history, provenance)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{str(path)!r} is unreadable: {exc}") from None
+
+
+def _check_resume(
+    meta: dict[str, Any], cfg: TrainingConfig, prov: dict[str, Any], where: str
+) -> None:
+    saved = meta.get("training", {})
+    now = cfg.model_dump(mode="json")
+    diff = sorted(
+        k
+        for k in set(saved) | set(now)
+        if k not in _RESUMABLE_CHANGES and saved.get(k) != now.get(k)
+    )
+    if diff:
+        k = diff[0]
+        raise ConfigError(
+            f"cannot resume {where!r}: training.{k} was {saved.get(k)!r}, now {now.get(k)!r} "
+            f"(only {', '.join(sorted(_RESUMABLE_CHANGES))} may change)"
+        )
+    old_model = (meta.get("provenance", {}).get("model") or {}).get("sha256")
+    new_model = (prov.get("model") or {}).get("sha256")
+    if old_model != new_model:
+        raise ArtifactError(
+            f"cannot resume {where!r}: it was trained with photonic model sha256 {old_model}, "
+            f"now {new_model}"
+        )
+    old_data = meta.get("provenance", {}).get("data", {})
+    if old_data and (old_data.get("md5"), old_data.get("n_train")) != (
+        prov["data"].get("md5"),
+        prov["data"].get("n_train"),
+    ):
+        raise ConfigError(
+            f"cannot resume {where!r}: the training data differ from the checkpoint's"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# many runs in one compiled program
+
+
+def train_many(
+    config: TrainingConfig | None = None,
+    *,
+    seeds: Sequence[int] | None = None,
+    noise_stds: Sequence[float] | None = None,
+    mode: str | None = None,
+    model: str | os.PathLike[str] | None = None,
+    data: MnistData | str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
+    on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    shared_order: bool = True,
+    **overrides: Any,
+) -> ManyResult:
+    """Train ``R`` networks at once: one compiled epoch ``vmap`` -ped over the runs.
+
+    Runs differ by seed (weights, ``B_k``, shuffling, noise) and/or by the ``dfa-gaussian`` noise
+    std; with both given they are paired (same length) — broadcast a single value to vary only one.
+    All runs share the data on the device and the validation/test split of ``config.seed``.
+
+    Args:
+        seeds: per run; default ``config.seed`` for all.
+        noise_stds: per run ``dfa-gaussian`` per-MAC error std (units of ``max|e|``).
+        on_epoch: called after each epoch with the epoch number and the host stats ``{name: (R,...)}``.
+        shared_order: all runs see the batches in the order of the single run of ``config.seed``
+            (common random numbers; faster: the input batch is shared). False: each run shuffles
+            with its own seed, exactly like a single run of that seed.
+
+    Returns:
+        :class:`ManyResult`. Each run equals the corresponding single :func:`train` run (of its seed,
+        or with ``shared_order`` of its seed where that is ``config.seed``) up to floating-point
+        reassociation of the batched matrix products.
+    """
+    cfg = _resolve_config(config, mode, overrides)
+    n_runs = max(len(seeds or ()), len(noise_stds or ()), 1)
+    seeds = list(seeds) if seeds else [cfg.seed] * n_runs
+    stds = list(noise_stds) if noise_stds else [cfg.noise_std] * n_runs
+    if len(seeds) == 1:
+        seeds = seeds * n_runs
+    if len(stds) == 1:
+        stds = stds * n_runs
+    if len(seeds) != n_runs or len(stds) != n_runs:
+        raise ConfigError(
+            f"train_many: {len(seeds)} seeds and {len(stds)} noise_stds differ in count"
+        )
+    if any(s < 0 for s in stds):
+        raise ConfigError(f"train_many: noise_stds must be >= 0, got {min(stds)}")
+    pm, readout, _ = load_feedback_model(cfg, model)
+    mnist = resolve_data(data, log=log)
+    if mnist.notice and log:
+        log(mnist.notice)
+    trainer = Trainer(cfg, readout=readout)
+    inits = [trainer.init(seed=s, B=_feedback_matrices(cfg, pm)) for s in seeds]
+    state: TrainState = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[s for s, _ in inits])
+    fb: Feedback = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[f for _, f in inits])
+    fb = fb._replace(noise_std=jnp.asarray(stds, jnp.float32))
+    dev = device_data(mnist, cfg.val_fraction, cfg.seed)
+    order_key = trainer.init(seed=cfg.seed)[0].key if shared_order else None
+    records: list[dict[str, np.ndarray]] = []
+    times = []
+    for ep in range(cfg.epochs):
+        t0 = time.perf_counter()
+        state, stats = trainer.epoch_many(state, fb, dev, order_key=order_key)
+        host = {k: np.asarray(v) for k, v in jax.device_get(stats)._asdict().items()}
+        times.append(time.perf_counter() - t0)
+        records.append(host)
+        if on_epoch is not None:
+            on_epoch(ep + 1, host)
+    hist = {k: np.stack([r[k] for r in records], axis=1) for k in records[0]}
+    val = np.where(np.isnan(hist["val_acc"]), -1.0, hist["val_acc"])
+    best = np.argmax(val, axis=1)
+    test = hist["test_acc"][np.arange(n_runs), best]
+    labels = [{"seed": int(s), "noise_std": float(n)} for s, n in zip(seeds, stds, strict=True)]
+    return ManyResult(
+        labels=labels,
+        history=hist,
+        test_acc=test,
+        best_epoch=best + 1,
+        seconds_per_epoch=float(np.median(times[1:])) if len(times) > 1 else float(times[0]),
+        compile_seconds=float(times[0]),
+    )

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from _common import HERE, machine
@@ -184,7 +183,9 @@ def main() -> None:
         value = f["value"]
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         mark = {True: "ok", False: "MISSED", None: ""}[f["meets_target"]]
-        print(f"{f['benchmark'] + '/' + f['name']:{width}}  {shown:>10} {f['unit']:8} {f['target']:10} {mark}")
+        print(
+            f"{f['benchmark'] + '/' + f['name']:{width}}  {shown:>10} {f['unit']:8} {f['target']:10} {mark}"
+        )
     print(f"wrote {path}")
 
 

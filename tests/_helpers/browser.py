@@ -27,7 +27,9 @@ def chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("chromium not installed (.ci/run installs Debian's chromium); report render not checked")
+    pytest.skip(
+        "chromium not installed (.ci/run installs Debian's chromium); report render not checked"
+    )
     raise AssertionError  # unreachable
 
 

@@ -253,6 +253,24 @@ def _run_model(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
     return outputs, summary
 
 
+def _resumable(rundir: Path, cfg: Config) -> bool:
+    """An unfinished run (killed earlier) with exactly these training settings: continue it.
+
+    A finished run, or one with other settings, is trained afresh: the stage only runs because its
+    settings or inputs changed.
+    """
+    if not (rundir / "checkpoint.npz").is_file() or (rundir / "metrics.json").is_file():
+        return False
+    try:
+        saved = json.loads((rundir / "config.json").read_text())["training"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    now = cfg.training.model_dump(mode="json")
+    return {k: v for k, v in saved.items() if k != "mode"} == {
+        k: v for k, v in now.items() if k != "mode"
+    }
+
+
 def _train_modes(cfg: Config, inputs: dict[str, Path]) -> list[str]:
     modes = ["dfa-photonic"] if cfg.run.photonic and "model:photonic_model.npz" in inputs else []
     return modes + [m for m in cfg.run.baselines if m not in modes]
@@ -303,7 +321,7 @@ def _train_all(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
 
         kwargs = dict(mode=mode, model=model if mode == "dfa-photonic" else None, data=mnist)
         result = None
-        if (rundir / "checkpoint.npz").is_file():
+        if _resumable(rundir, cfg):
             try:  # a run killed earlier with the same settings continues from its checkpoint
                 result = train(
                     cfg.training, rundir, resume=True, progress=progress, log=log, **kwargs

@@ -68,6 +68,10 @@ def test_changing_a_training_setting_reruns_only_training(first_run, tmp_path):
     status = {s.name: s.status for s in result.stages}
     assert status.pop("train") == "ran"
     assert set(status.values()) == {"cached"}
+    # trained afresh with the new setting, not resumed from the finished 2-epoch run
+    for mode in ("dfa-photonic", "dfa", "bp"):
+        metrics = json.loads((root / "out" / "train" / mode / "metrics.json").read_text())
+        assert metrics["epochs"] == 3
 
 
 def test_report_renders_in_headless_chromium(first_run, tmp_path):

@@ -19,6 +19,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "ensure_writable_dir",
+    "read_npz",
     "sha256_file",
     "to_jsonable",
 ]
@@ -111,3 +112,30 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
             f"output directory {str(path)!r} is not writable: {reason}"
         ) from None
     return path
+
+
+def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file (no pickles), read at once.
+
+    Args:
+        path: the file.
+        what: what the file is meant to be (``"checkpoint"``, ``"photonic model"``…), for messages.
+
+    Raises:
+        ArtifactError: one line: the file does not exist, or is not a readable npz (truncated,
+            corrupt, not a zip archive).
+    """
+    import zipfile
+
+    from photonic_dfa.errors import ArtifactError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{what} {str(path)!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise ArtifactError(
+            f"{path}: not a readable npz file ({type(exc).__name__}: {exc})"
+        ) from None

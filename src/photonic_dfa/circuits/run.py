@@ -41,7 +41,7 @@ from photonic_dfa.circuits.touchstone import write_touchstone
 from photonic_dfa.config import validate_section
 from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.errors import ArtifactError, ConfigError
-from photonic_dfa.io import atomic_path, ensure_writable_dir, sha256_file, to_jsonable
+from photonic_dfa.io import atomic_path, ensure_writable_dir, read_npz, sha256_file, to_jsonable
 from photonic_dfa.layout.geometry import LayoutDescription, load_layout
 
 __all__ = ["SPECTRA_SCHEMA", "SPECTRA_SCHEMA_VERSION", "Spectra", "load_spectra", "run_sweep"]
@@ -107,13 +107,7 @@ def load_spectra(path: str | os.PathLike[str]) -> Spectra:
             not match their declared axes.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise ArtifactError(f"spectra file {str(path)!r} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: not a readable .npz file ({exc})") from None
+    data = read_npz(path, "spectra file")
     try:
         meta = json.loads(str(data.pop("__meta__")))
     except (KeyError, json.JSONDecodeError):

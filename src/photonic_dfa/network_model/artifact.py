@@ -26,7 +26,6 @@ import io
 import json
 import math
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ import numpy as np
 
 from photonic_dfa.config import model as _defaults
 from photonic_dfa.errors import ArtifactError
-from photonic_dfa.io import atomic_write_bytes, atomic_write_json, sha256_file
+from photonic_dfa.io import atomic_write_bytes, atomic_write_json, read_npz, sha256_file
 
 __all__ = [
     "ENCODINGS",
@@ -309,15 +308,7 @@ def load_photonic_model(
     """
     path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise ArtifactError(f"photonic model {where!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise ArtifactError(
-            f"{where}: not a readable npz file ({type(exc).__name__}: {exc})"
-        ) from None
+    data = read_npz(path, "photonic model")
     if "meta" not in data:
         raise ArtifactError(f"{where}: not a photonic_dfa photonic model (no 'meta' entry)")
     try:

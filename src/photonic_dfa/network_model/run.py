@@ -22,7 +22,7 @@ import numpy as np
 from photonic_dfa import __version__
 from photonic_dfa.config import Config, config_hash
 from photonic_dfa.errors import ArtifactError, ConfigError, PhotonicDFAError
-from photonic_dfa.io import ensure_writable_dir, sha256_file, to_jsonable
+from photonic_dfa.io import ensure_writable_dir, read_npz, sha256_file, to_jsonable
 from photonic_dfa.network_model.artifact import PhotonicModel, ReadoutParams, save_photonic_model
 
 __all__ = [
@@ -218,13 +218,7 @@ def extract(
     spectra_sha = None
     if spectra is not None:
         sp = Path(spectra)
-        if not sp.exists():
-            raise ArtifactError(f"spectra file {str(sp)!r} does not exist")
-        try:
-            with np.load(sp, allow_pickle=False) as npz:
-                _ = npz.files
-        except Exception as exc:  # any read failure means a corrupt file
-            raise ArtifactError(f"{sp}: not a readable npz file ({type(exc).__name__})") from None
+        read_npz(sp, "spectra file")  # readable, or a one-line error
         spectra_sha = sha256_file(sp)
     if outdir is not None:
         ensure_writable_dir(outdir)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import jax
 import numpy as np
 
 from photonic_dfa.errors import ArtifactError
-from photonic_dfa.io import atomic_path, to_jsonable
+from photonic_dfa.io import atomic_path, read_npz, to_jsonable
 from photonic_dfa.training.trainer import Feedback, TrainState
 
 __all__ = [
@@ -78,13 +77,7 @@ def load_checkpoint(path: str | os.PathLike[str], template: TrainState) -> Check
     """
     path = Path(path)
     where = str(path)
-    if not path.is_file():
-        raise ArtifactError(f"checkpoint {where!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            files = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ArtifactError(f"checkpoint {where!r} is unreadable or corrupt: {exc}") from None
+    files = read_npz(path, "checkpoint")
     if "meta" not in files:
         raise ArtifactError(f"checkpoint {where!r} has no 'meta' entry: not a training checkpoint")
     try:

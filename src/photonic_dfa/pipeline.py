@@ -306,11 +306,9 @@ def _train_all(cfg: Config, stage_dir: Path, inputs: dict[str, Path], log: Calla
     histories, rows = {}, []
     for mode in _train_modes(cfg, inputs):
         rundir = stage_dir / mode
-        done = {"epochs": 0}
 
-        def progress(event, mode=mode, done=done) -> None:
+        def progress(event, mode=mode) -> None:
             if event.kind == "epoch":
-                done["epochs"] = event.epoch
                 r = event.record or {}
                 if event.epoch % 10 and event.epoch not in (1, event.epochs):
                     return  # one line every 10 epochs (and the first and last)

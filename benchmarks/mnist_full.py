@@ -7,8 +7,10 @@ Usage::
 
 Each mode is one ``photonic-dfa train`` run (RUNDIR ``<outdir>/<mode>``; an unfinished one is
 resumed). Results are merged per mode into ``benchmarks/results_mnist_full.json``: test accuracy of the
-best-validation epoch, against the authors' reference code run on this machine under the same
-protocol (bp 98.34 %, dfa 98.24 %, dfa-gaussian 97.36 %) and the goals of the issue. For
+best-validation epoch, against the issue's figures for the authors' reference code on this machine
+(bp 98.34 %, dfa 98.24 %, dfa-gaussian 97.36 %) and the goals of the issue
+(``benchmarks/reference_check.py`` re-runs that protocol in PyTorch and trains ours from the very same
+starting network, to separate a protocol difference from a different random draw). For
 ``dfa-photonic`` (needs ``--model``) the per-MAC error of the model is reported in the paper's unit
 (std of the MAC error / max|e|), measured on the output errors of the trained network.
 """

@@ -95,6 +95,11 @@ def _training(d: dict) -> list[dict]:
     out.append(fig("training", "epoch_dfa-photonic", t, "s", "<= 2.0 s", t <= 2.0))
     r = ratio["wall_ratio_of_medians"]
     out.append(fig("training", "photonic_over_dfa_epoch", r, "x", "<= 1.15", r <= 1.15))
+    if "floor" in e:
+        f = e["floor"]
+        out.append(fig("training", "gemm_peak_fp32", f["gemm_peak_flop_per_s"] / 1e9, "GFLOP/s"))
+        out.append(fig("training", "training_pass_at_gemm_peak", f["training_pass_at_peak_s"], "s"))
+        out.append(fig("training", "bare_scan_epoch", e["bare-dfa-scan"]["wall_median_s"], "s"))
     for v in d.get("vmap", []):
         if isinstance(v, dict) and "speedup_wall" in v:
             hidden = "-".join(str(h) for h in v.get("hidden", []))
@@ -122,6 +127,14 @@ def _mnist(d: dict) -> list[dict]:
     return out
 
 
+def _reference(d: dict) -> list[dict]:
+    out = []
+    for tag, run in d.items():
+        for who in ("torch", "photonic_dfa"):
+            out.append(fig("reference_check", f"{tag}_{who}", run[who]["test_acc"], "fraction"))
+    return out
+
+
 def _noise(d: dict) -> list[dict]:
     return [
         fig("noise_study", f"test_acc_{row.get('label', i)}", row.get("test_acc"), "fraction")
@@ -137,6 +150,7 @@ ADAPTERS: dict[str, Callable[[dict], list[dict]]] = {
     "bench_training": _training,
     "mnist_full": _mnist,
     "noise_study": _noise,
+    "reference_check": _reference,  # benchmarks/reference_check.py (needs torch; run by hand)
 }
 
 

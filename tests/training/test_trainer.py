@@ -14,10 +14,12 @@ from photonic_dfa.training.mlp import forward, init_feedback, init_mlp
 from photonic_dfa.training.run import device_data, load_feedback_model, train_many
 from photonic_dfa.training.trainer import (
     Feedback,
+    Hyper,
     Trainer,
     alignment_angles,
     feedback_signals,
     gradients,
+    train_step,
 )
 
 
@@ -99,6 +101,55 @@ def test_padding_rows_do_not_change_the_update(subset):
         for (wa, ba), (wb, bb) in zip(a, b, strict=True):
             np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-8)
             np.testing.assert_allclose(ba, bb, rtol=1e-5, atol=1e-8)
+
+
+def test_step_is_pytorch_sgd_with_momentum(subset):
+    """``v ← μ v + g``, ``θ ← θ − η v`` (PyTorch's SGD, no dampening, not Nesterov), two steps."""
+    hidden = (40,)
+    cfg = TrainingConfig(mode="dfa", hidden=hidden, lr=0.05, momentum=0.8)
+    hyper = Hyper.from_config(cfg)
+    params = init_mlp(jax.random.key(0), (784, *hidden, 10))
+    velocity = jax.tree_util.tree_map(jnp.zeros_like, params)
+    fb = _fb(hidden)
+    rng = np.random.default_rng(0)
+    p_ref, v_ref = params, velocity
+    for step in range(2):
+        idx = rng.choice(len(subset.train_labels), 32, replace=False)
+        x_u8, y = jnp.asarray(subset.train_images[idx]), jnp.asarray(subset.train_labels[idx])
+        mask, key = jnp.ones(32), jax.random.key(step)
+        params, velocity, _, _ = train_step(params, velocity, x_u8, y, mask, fb, key, hyper)
+        x = (x_u8.astype(jnp.float32) / 255 - 0.1307) / 0.3081
+        g, _, _ = gradients(p_ref, x, y, mask, fb, key, "dfa")
+        v_ref = jax.tree_util.tree_map(lambda v, g: 0.8 * v + g, v_ref, g)
+        p_ref = jax.tree_util.tree_map(lambda p, v: p - 0.05 * v, p_ref, v_ref)
+        for got, want in zip(
+            jax.tree_util.tree_leaves((params, velocity)),
+            jax.tree_util.tree_leaves((p_ref, v_ref)),
+            strict=True,
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_init_from_given_weights_and_feedback_and_rejects_wrong_shapes():
+    cfg = TrainingConfig(mode="dfa", hidden=(20,))
+    trainer = Trainer(cfg)
+    rng = np.random.default_rng(0)
+    params = [
+        (rng.standard_normal((784, 20)), rng.standard_normal(20)),
+        (rng.standard_normal((20, 10)), rng.standard_normal(10)),
+    ]
+    B = [rng.uniform(-1, 1, (20, 10))]
+    state, fb = trainer.init(params=params, B=B)
+    for (w, b), (sw, sb) in zip(params, state.params, strict=True):
+        assert sw.dtype == jnp.float32
+        np.testing.assert_allclose(sw, w.astype(np.float32))
+        np.testing.assert_allclose(sb, b.astype(np.float32))
+    np.testing.assert_allclose(fb.B[0], B[0].astype(np.float32))
+    np.testing.assert_array_equal(state.best_params[0][0], state.params[0][0])
+    with pytest.raises(ValueError, match=r"initial params have shapes .* needs"):
+        trainer.init(params=[(w.T, b) for w, b in params])
+    with pytest.raises(ValueError, match=r"feedback matrices have shapes \[\(10, 20\)\]"):
+        trainer.init(B=[B[0].T])
 
 
 def test_alignment_angle_of_bp_with_itself_is_zero_and_random_is_ninety(subset):

@@ -239,9 +239,14 @@ def train_step(
     xf = _normalise(x, hyper.input_mean, hyper.input_std)
     grads, loss_sum, correct = gradients(params, xf, y, mask, fb, key, hyper.mode, readout)
     mu, lr = hyper.momentum, hyper.lr
+    # ``p - lr·(μv + g)`` from the old velocity rather than ``p - lr·v_new``: the same numbers, but
+    # XLA then reads each weight matrix, velocity and gradient once per step (one fused loop per
+    # output) instead of writing v_new and reading it back (~4 % of a full-MNIST epoch on 2 cores).
+    new_params = jax.tree_util.tree_map(
+        lambda p, v, g: p - lr * (mu * v + g), params, velocity, grads
+    )
     velocity = jax.tree_util.tree_map(lambda v, g: mu * v + g, velocity, grads)
-    params = jax.tree_util.tree_map(lambda p, v: p - lr * v, params, velocity)
-    return params, velocity, loss_sum, correct
+    return new_params, velocity, loss_sum, correct
 
 
 def evaluate(
@@ -326,7 +331,11 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------------
     def init(
-        self, seed: int | None = None, *, B: Sequence[np.ndarray] | None = None
+        self,
+        seed: int | None = None,
+        *,
+        B: Sequence[np.ndarray] | None = None,
+        params: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> tuple[TrainState, Feedback]:
         """Initial state and feedback constants of one run.
 
@@ -334,16 +343,40 @@ class Trainer:
             seed: defaults to ``config.seed``; derives the weights, ``B_k`` and the training key.
             B: feedback matrices to use instead of drawing ``B_k`` (``B_realised`` for dfa-photonic,
                 or the model's ``B_ideal`` for dfa), each ``(n_k, 10)``.
+            params: initial weights to use instead of drawing them, ``(W, b)`` per layer with
+                ``W: (n_in, n_out)`` (e.g. another framework's initial network, to compare two
+                trainers from the same starting point; a PyTorch ``nn.Linear`` weight is ``W.T``).
+
+        Raises:
+            ValueError: ``B`` or ``params`` do not fit the configured layer sizes.
         """
         cfg = self.config
         seed = cfg.seed if seed is None else int(seed)
         root = jax.random.key(seed)
         k_init, k_fb, k_train = jax.random.split(root, 3)
-        params = init_mlp(k_init, layer_sizes(cfg.hidden))
+        sizes = layer_sizes(cfg.hidden)
+        if params is None:
+            params = init_mlp(k_init, sizes)
+        else:
+            want = [((a, b), (b,)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+            got = [(np.shape(w), np.shape(c)) for w, c in params]
+            if got != want:
+                raise ValueError(
+                    f"initial params have shapes {got}; hidden {cfg.hidden} needs {want}"
+                )
+            params = tuple(
+                (jnp.asarray(w, jnp.float32), jnp.asarray(c, jnp.float32)) for w, c in params
+            )
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
         if B is None:
             mats = init_feedback(k_fb, cfg.hidden)
         else:
+            got_b = [np.shape(b) for b in B]
+            want_b = [(n, sizes[-1]) for n in cfg.hidden]
+            if got_b != want_b:
+                raise ValueError(
+                    f"feedback matrices have shapes {got_b}; hidden {cfg.hidden} needs {want_b}"
+                )
             mats = tuple(jnp.asarray(b, jnp.float32) for b in B)
         state = TrainState(
             params=params,

@@ -1,8 +1,9 @@
 """Training stage: MLPs on MNIST with backprop, ideal DFA, the paper's noisy DFA, or DFA whose
 feedback products come from the extracted photonic chip model (``photonic_model.npz``).
 
-Imports JAX and numpy; from ``network_model`` only ``artifact`` and ``readout`` (lazily, for
-``dfa-photonic``) — never gdsfactory or simphony.
+Imports JAX and numpy; from ``network_model`` only ``artifact`` and ``readout`` (the chip's
+readout for ``dfa-photonic``, and the fast Gaussian generator for ``dfa-gaussian``) — never
+gdsfactory or simphony.
 """
 
 from __future__ import annotations

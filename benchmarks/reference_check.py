@@ -129,10 +129,9 @@ def torch_reference(data, seed: int, mode: str, epochs: int, dump: Path) -> dict
 
 def ours_from(data, start_path: Path, mode: str, epochs: int) -> dict:
     """Our trainer from the dumped starting point (split, weights, ``B_k``), shuffle off."""
-    import jax
-
     from photonic_dfa.config.training import TrainingConfig
-    from photonic_dfa.training.trainer import DataArrays, Trainer, evaluate
+    from photonic_dfa.training.run import device_data_split
+    from photonic_dfa.training.trainer import Trainer, evaluate
 
     with np.load(start_path) as z:
         start = {k: z[k] for k in z.files}
@@ -141,10 +140,7 @@ def ours_from(data, start_path: Path, mode: str, epochs: int) -> dict:
     params = [(start[f"W_{i}"], start[f"b_{i}"]) for i in range(len(HIDDEN) + 1)]
     feedback = [start[f"B_{k}"] for k in range(len(HIDDEN))]
     state, fb = trainer.init(params=params, B=feedback)
-    v, t = start["val_idx"], start["test_idx"]
-    arrays = (data.train_images, data.train_labels, data.test_images[v], data.test_labels[v])
-    arrays += (data.test_images[t], data.test_labels[t])
-    dev = DataArrays(*(jax.device_put(np.ascontiguousarray(a)) for a in arrays))
+    dev = device_data_split(data, start["val_idx"], start["test_idx"])
     best_epoch, best_val, curve = 0, -1.0, []
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()

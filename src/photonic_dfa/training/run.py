@@ -47,6 +47,7 @@ __all__ = [
     "ProgressEvent",
     "TrainResult",
     "device_data",
+    "device_data_split",
     "load_feedback_model",
     "resolve_data",
     "train",
@@ -130,6 +131,12 @@ def resolve_data(
 def device_data(mnist: MnistData, val_fraction: float, seed: int) -> DataArrays:
     """Split the held-out images into validation/test (seeded) and put everything on the device."""
     val_idx, test_idx = split_holdout(len(mnist.test_labels), val_fraction, seed)
+    return device_data_split(mnist, val_idx, test_idx)
+
+
+def device_data_split(mnist: MnistData, val_idx: np.ndarray, test_idx: np.ndarray) -> DataArrays:
+    """Everything on the device, with the held-out images split at the given indices (e.g. another
+    framework's split, to compare two trainers on the same validation and test images)."""
     arrays = (
         mnist.train_images,
         mnist.train_labels,

@@ -7,14 +7,16 @@
    ``dfa-photonic / dfa`` (target ≤ 1.15, and ≤ 2.0 s per epoch on this 2-core machine), beside
    a bare ``lax.scan`` of the same DFA products, and the floor that this machine's float32
    matrix-product rate (a 2048³ product, measured in the same run) puts under any epoch.
-2. Many runs at once: ``R`` networks trained in one compiled program (``vmap`` over runs) against the
-   same ``R`` epochs run one after another with the single-run program.
+2. Many runs at once: ``R`` networks trained in one compiled program — unrolled (the ``R`` train
+   steps one after another in one scan step) and ``vmap`` -ped over the runs — against the same
+   ``R`` epochs run one after another with the single-run program.
 
 ``dfa-photonic`` uses ``--model photonic_model.npz`` if given, else a synthetic model: the default
 ``ReadoutParams`` (physical noise, offset encoding, 8-bit ADC) with ``B_realised = B_ideal`` + 2 %
 RMS calibration error — the readout cost does not depend on the values of B̃.
 
-Usage: ``python benchmarks/bench_training.py [--data DIR] [--model M] [--rounds 5] [--runs 4]``;
+Usage: ``python benchmarks/bench_training.py [--data DIR] [--model M] [--rounds 5] [--runs 4]
+[--skip-epoch] [--skip-many]``;
 writes ``benchmarks/results_bench_training.json``.
 """
 
@@ -202,7 +204,7 @@ def bench_modes(data, model_path: Path, rounds: int) -> dict:
     return out
 
 
-def bench_vmap(
+def bench_many(
     data,
     hidden: tuple[int, ...],
     n_runs: int,
@@ -211,7 +213,8 @@ def bench_vmap(
     rounds: int = 3,
     mode: str = "dfa-gaussian",
 ) -> dict:
-    """One epoch of ``n_runs`` networks: vmapped in one program vs one after another.
+    """One epoch of ``n_runs`` networks in one compiled program, unrolled and vmapped, against the
+    same epochs run one after another with the single-run program.
 
     ``shared_order``: a noise study (one seed, so one data order, different noise std per run);
     else a seed study (each run its own seed and data order).
@@ -223,62 +226,74 @@ def bench_vmap(
     from photonic_dfa.training.trainer import Trainer
 
     cfg = TrainingConfig(mode=mode, hidden=hidden)
-    trainer = Trainer(cfg)
+    trainers = {how: Trainer(cfg, many_runs=how) for how in ("unroll", "vmap")}
+    single = trainers["unroll"]
     seeds = [cfg.seed] * n_runs if shared_order else list(range(n_runs))
     stds = np.linspace(0.0, 1.0, n_runs) if shared_order else [cfg.noise_std] * n_runs
 
     def inits():
         out = []
         for seed, std in zip(seeds, stds, strict=True):
-            st, f = trainer.init(seed=seed)
+            st, f = single.init(seed=seed)
             out.append((st, f._replace(noise_std=jnp.float32(std))))
         return out
 
-    stack = lambda *x: jnp.stack(x)  # noqa: E731
-    runs = inits()
-    state = jax.tree_util.tree_map(stack, *[s for s, _ in runs])
-    fb = jax.tree_util.tree_map(stack, *[f for _, f in runs])
-    key = trainer.init(seed=cfg.seed)[0].key if shared_order else None
-    (state, _), compile_many, _ = timed(lambda: trainer.epoch_many(state, fb, data, order_key=key))
-    s0, f0 = inits()[0]
-    timed(lambda: trainer.epoch(s0, f0, data))  # compile the single-run program
-    singles = inits()
-    many_wall, many_cpu, seq_wall, seq_cpu = [], [], [], []
-    for _ in range(rounds):  # interleaved, so that load from other processes hits both alike
-        (state, _), wall, cpu = timed(
-            lambda st=state: trainer.epoch_many(st, fb, data, order_key=key)
+    def stacked():
+        stack = lambda *x: jnp.stack(x)  # noqa: E731
+        runs = inits()
+        return (
+            jax.tree_util.tree_map(stack, *[s for s, _ in runs]),
+            jax.tree_util.tree_map(stack, *[f for _, f in runs]),
         )
-        many_wall.append(wall)
-        many_cpu.append(cpu)
+
+    key = single.init(seed=cfg.seed)[0].key if shared_order else None
+    progs = {}
+    for how, trainer in trainers.items():
+        state, fb = stacked()
+        (state, _), compile_s, _ = timed(
+            lambda t=trainer, s=state, f=fb: t.epoch_many(s, f, data, order_key=key)
+        )
+        progs[how] = {"trainer": trainer, "state": state, "fb": fb, "compile_s": compile_s}
+    s0, f0 = inits()[0]
+    timed(lambda: single.epoch(s0, f0, data))  # compile the single-run program
+    singles = inits()
+    wall = {how: [] for how in ("sequential", *progs)}
+    cpu = {how: [] for how in wall}
+    for _ in range(rounds):  # interleaved, so that load from other processes hits all alike
+        for how, prog in progs.items():
+            (prog["state"], _), w, c = timed(
+                lambda p=prog: p["trainer"].epoch_many(p["state"], p["fb"], data, order_key=key)
+            )
+            wall[how].append(w)
+            cpu[how].append(c)
         w0, c0 = time.perf_counter(), time.process_time()
         for i, (st, f) in enumerate(singles):
-            st, stats = trainer.epoch(st, f, data)
+            st, stats = single.epoch(st, f, data)
             jax.block_until_ready(stats)
             singles[i] = (st, f)
-        seq_wall.append(time.perf_counter() - w0)
-        seq_cpu.append(time.process_time() - c0)
-    wall_many, cpu_many = float(np.median(many_wall)), float(np.median(many_cpu))
-    wall_seq, cpu_seq = float(np.median(seq_wall)), float(np.median(seq_cpu))
+        wall["sequential"].append(time.perf_counter() - w0)
+        cpu["sequential"].append(time.process_time() - c0)
+    med = {how: float(np.median(v)) for how, v in wall.items()}
+    med_cpu = {how: float(np.median(v)) for how, v in cpu.items()}
     res = {
         "hidden": list(hidden),
         "mode": mode,
         "study": "noise (one seed, shared data order)" if shared_order else "seeds (own order)",
         "runs": n_runs,
         "rounds": rounds,
-        "vmapped_wall_s_per_round": many_wall,
-        "sequential_wall_s_per_round": seq_wall,
-        "vmapped_epoch_wall_s": wall_many,
-        "sequential_epochs_wall_s": wall_seq,
-        "speedup_wall": wall_seq / wall_many,
-        "vmapped_epoch_cpu_s": cpu_many,
-        "sequential_epochs_cpu_s": cpu_seq,
-        "speedup_cpu": cpu_seq / cpu_many,
-        "vmapped_compile_and_first_epoch_s": compile_many,
+        "wall_s_per_round": wall,
+        "epoch_wall_median_s": med,
+        "epoch_cpu_median_s": med_cpu,
+        "speedup_wall": {how: med["sequential"] / med[how] for how in progs},
+        "speedup_cpu": {how: med_cpu["sequential"] / med_cpu[how] for how in progs},
+        "compile_and_first_epoch_s": {how: p["compile_s"] for how, p in progs.items()},
+        "default_on_this_backend": Trainer(cfg).many_runs,
     }
     print(
-        f"vmap {n_runs} × 784-{'-'.join(map(str, hidden))}-10 {mode} {res['study']}: one program "
-        f"{wall_many:.2f} s vs sequential {wall_seq:.2f} s → ×{res['speedup_wall']:.2f} wall, "
-        f"×{res['speedup_cpu']:.2f} CPU time (medians of {rounds} rounds)",
+        f"{n_runs} × 784-{'-'.join(map(str, hidden))}-10 {mode} {res['study']}: sequential "
+        f"{med['sequential']:.2f} s, one program unrolled {med['unroll']:.2f} s "
+        f"(×{res['speedup_wall']['unroll']:.2f}), vmapped {med['vmap']:.2f} s "
+        f"(×{res['speedup_wall']['vmap']:.2f}) (wall, medians of {rounds} rounds)",
         flush=True,
     )
     return res
@@ -290,9 +305,11 @@ def main() -> int:
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=4)
-    ap.add_argument("--vmap-rounds", type=int, default=2, help="rounds for the 800-800 vmap case")
+    ap.add_argument(
+        "--many-rounds", type=int, default=2, help="rounds for the 800-800 many-runs cases"
+    )
     ap.add_argument("--results", type=Path, default=HERE / "results_bench_training.json")
-    ap.add_argument("--skip-vmap", action="store_true")
+    ap.add_argument("--skip-many", action="store_true")
     ap.add_argument("--skip-epoch", action="store_true")
     args = ap.parse_args()
 
@@ -322,15 +339,15 @@ def main() -> int:
     }
     if not args.skip_epoch:
         results["epoch"] = bench_modes(data, model, args.rounds)
-    if args.results.is_file():  # keep the other part of an earlier run (--skip-epoch/--skip-vmap)
+    if args.results.is_file():  # keep the other part of an earlier run (--skip-epoch/--skip-many)
         old = json.loads(args.results.read_text())
-        results = {**{k: v for k, v in old.items() if k in ("epoch", "vmap")}, **results}
-    if not args.skip_vmap:
-        results["vmap"] = [
-            bench_vmap(data, (100,), args.runs, shared_order=True, rounds=args.rounds),
-            bench_vmap(data, (100,), args.runs, shared_order=False, rounds=args.rounds),
-            bench_vmap(data, (800, 800), args.runs, shared_order=True, rounds=args.vmap_rounds),
-            bench_vmap(data, (800, 800), args.runs, shared_order=False, rounds=args.vmap_rounds),
+        results = {**{k: v for k, v in old.items() if k in ("epoch", "many_runs")}, **results}
+    if not args.skip_many:
+        results["many_runs"] = [
+            bench_many(data, (100,), args.runs, shared_order=True, rounds=args.rounds),
+            bench_many(data, (100,), args.runs, shared_order=False, rounds=args.rounds),
+            bench_many(data, (800, 800), args.runs, shared_order=True, rounds=args.many_rounds),
+            bench_many(data, (800, 800), args.runs, shared_order=False, rounds=args.many_rounds),
         ]
     results["machine"]["loadavg_at_end"] = os.getloadavg()
     atomic_write_json(args.results, results)

@@ -1,10 +1,11 @@
 """Noise study: final accuracy of DFA against the per-MAC error, all levels trained at once.
 
 Every noise level is one network trained with ``dfa-gaussian`` (``B e + max|e| · N(μ, σ)`` per MAC,
-σ in the paper's unit, units of ``max|e|``); all levels are ``vmap`` -ped into one compiled program
-(:func:`photonic_dfa.training.train_many`). The levels are the paper's operating point σ = 0.618, the
-ideal σ = 0 and the σ of an ideal quantiser of ``b`` = 2 … 10 effective bits over the full MAC range
-``±N·max|e|`` (N = 10 outputs, ``|B| ≤ 1``): ``σ = 2N / (√12 · 2^b)``, the definition used by
+σ in the paper's unit, units of ``max|e|``); all levels are trained in one compiled program
+(:func:`photonic_dfa.training.train_many`: unrolled on a CPU, ``vmap`` -ped on a GPU). The levels
+are the paper's operating point σ = 0.618, the ideal σ = 0 and the σ of an ideal quantiser of
+``b`` = 2 … 10 effective bits over the full MAC range ``±N·max|e|`` (N = 10 outputs, ``|B| ≤ 1``):
+``σ = 2N / (√12 · 2^b)``, the definition used by
 ``photonic_dfa.network_model.readout.mac_error_stats`` (so σ = 0.618 is 3.2 bits).
 
 Usage::
@@ -99,7 +100,8 @@ def main() -> int:
     out = {
         "protocol": {**cfg.model_dump(mode="json"), "data": data.provenance()},
         "runs_in_one_program": len(sigmas),
-        "seconds_per_vmapped_epoch": res.seconds_per_epoch,
+        "many_runs": res.many_runs,
+        "seconds_per_epoch_all_runs": res.seconds_per_epoch,
         "compile_and_first_epoch_s": res.compile_seconds,
         "wall_s": wall,
         "sigma_definition": "per-MAC error std / max|e|; bits = log2(2N/(sqrt(12) sigma)), N=10",

@@ -100,12 +100,11 @@ def _training(d: dict) -> list[dict]:
         out.append(fig("training", "gemm_peak_fp32", f["gemm_peak_flop_per_s"] / 1e9, "GFLOP/s"))
         out.append(fig("training", "training_pass_at_gemm_peak", f["training_pass_at_peak_s"], "s"))
         out.append(fig("training", "bare_scan_epoch", e["bare-dfa-scan"]["wall_median_s"], "s"))
-    for v in d.get("vmap", []):
-        if isinstance(v, dict) and "speedup_wall" in v:
-            hidden = "-".join(str(h) for h in v.get("hidden", []))
-            study = str(v.get("study", "")).split(" ")[0]
-            label = f"{v.get('runs', '?')}runs_{study}_{hidden}"
-            out.append(fig("training", f"vmap_speedup_{label}", v["speedup_wall"], "x"))
+    for v in d.get("many_runs", []):
+        hidden = "-".join(str(h) for h in v["hidden"])
+        label = f"{v['runs']}runs_{v['study'].split(' ')[0]}_{hidden}"
+        for how, x in v["speedup_wall"].items():
+            out.append(fig("training", f"{how}_speedup_{label}", x, "x"))
     return out
 
 
@@ -136,11 +135,13 @@ def _reference(d: dict) -> list[dict]:
 
 
 def _noise(d: dict) -> list[dict]:
-    return [
-        fig("noise_study", f"test_acc_{row.get('label', i)}", row.get("test_acc"), "fraction")
-        for i, row in enumerate(d.get("rows", d.get("results", [])))
-        if isinstance(row, dict)
+    out = [
+        fig("noise_study", f"test_acc_sigma_{row['noise_std']:g}", row["test_acc"], "fraction")
+        for row in d["levels"]
     ]
+    per_epoch = d.get("seconds_per_epoch_all_runs", d.get("seconds_per_vmapped_epoch"))
+    out.append(fig("noise_study", f"epoch_of_{d['runs_in_one_program']}_runs", per_epoch, "s"))
+    return out
 
 
 ADAPTERS: dict[str, Callable[[dict], list[dict]]] = {

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from photonic_dfa.config.training import TrainingConfig
+from photonic_dfa.errors import ConfigError
 from photonic_dfa.training.mlp import forward, init_feedback, init_mlp
 from photonic_dfa.training.run import device_data, load_feedback_model, train_many
 from photonic_dfa.training.trainer import (
@@ -237,14 +238,25 @@ def test_photonic_feedback_with_noise_differs_but_stays_aligned(model_32, small)
     assert not np.array_equal(np.asarray(s), np.asarray(s2))  # fresh noise per key
 
 
+@pytest.mark.parametrize("many_runs", ["unroll", "vmap"])
 @pytest.mark.parametrize("shared_order", [True, False])
-def test_many_runs_in_one_program_match_single_runs(small, shared_order):
-    """Two runs in one vmapped program equal the two single runs: with their own seeds (each its own
-    data order), or for a noise study sharing the seed and hence the data order."""
+def test_many_runs_in_one_program_match_single_runs(small, shared_order, many_runs):
+    """Two runs in one compiled program equal the two single runs: with their own seeds (each its
+    own data order), or for a noise study sharing the seed and hence the data order. Unrolled, each
+    run's products are those of the single run, so the weights are the same to the bit; under
+    vmap the batched products may round differently."""
     cfg = TrainingConfig(mode="dfa-gaussian", hidden=(32,), epochs=2, seed=3)
     seeds = [3, 3] if shared_order else [3, 4]
     stds = [0.0, 0.618]
-    many = train_many(cfg, seeds=seeds, noise_stds=stds, data=small, shared_order=shared_order)
+    many = train_many(
+        cfg,
+        seeds=seeds,
+        noise_stds=stds,
+        data=small,
+        shared_order=shared_order,
+        many_runs=many_runs,
+    )
+    assert many.many_runs == many_runs
     assert many.history["test_acc"].shape == (2, 2)
     assert many.history["align_deg"].shape == (2, 2, 1)
     data = device_data(small, cfg.val_fraction, cfg.seed)
@@ -254,7 +266,15 @@ def test_many_runs_in_one_program_match_single_runs(small, shared_order):
         fb = fb._replace(noise_std=jnp.float32(std))
         for ep in range(2):
             state, stats = single.epoch(state, fb, data)
+            if many_runs == "unroll":
+                assert many.history["loss"][r, ep] == float(stats.loss)
+                assert many.history["test_acc"][r, ep] == float(stats.test_acc)
             np.testing.assert_allclose(many.history["loss"][r, ep], float(stats.loss), rtol=2e-3)
             assert abs(many.history["test_acc"][r, ep] - float(stats.test_acc)) <= 0.01
     # the noise level matters: the two runs differ
     assert not np.allclose(many.history["loss"][0], many.history["loss"][1], rtol=1e-4)
+
+
+def test_many_runs_rejects_unknown_strategy(small):
+    with pytest.raises(ConfigError, match="many_runs must be one of auto, unroll, vmap"):
+        train_many(TrainingConfig(hidden=(8,), epochs=1), data=small, many_runs="pmap")

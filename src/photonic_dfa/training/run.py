@@ -40,7 +40,14 @@ from photonic_dfa.io import atomic_path, atomic_write_json, ensure_writable_dir,
 from photonic_dfa.training.checkpoint import load_checkpoint, save_checkpoint
 from photonic_dfa.training.data import MnistData, load_mnist, split_holdout
 from photonic_dfa.training.metrics import epoch_record, summarise
-from photonic_dfa.training.trainer import DataArrays, Feedback, PhotonicReadout, Trainer, TrainState
+from photonic_dfa.training.trainer import (
+    MANY_RUNS,
+    DataArrays,
+    Feedback,
+    PhotonicReadout,
+    Trainer,
+    TrainState,
+)
 
 __all__ = [
     "ManyResult",
@@ -103,8 +110,9 @@ class ManyResult:
             (``align_deg``: ``(R, epochs, K)``).
         test_acc: ``(R,)`` test accuracy at each run's best-validation epoch.
         best_epoch: ``(R,)`` 1-based.
-        seconds_per_epoch: wall time of one vmapped epoch (all runs), median, compile excluded.
+        seconds_per_epoch: wall time of one epoch of all runs, median, compile excluded.
         compile_seconds: time of the first (compiling) epoch call.
+        many_runs: how the runs shared the program: ``unroll`` or ``vmap`` (see :class:`Trainer`).
     """
 
     labels: list[dict[str, Any]]
@@ -113,6 +121,7 @@ class ManyResult:
     best_epoch: np.ndarray
     seconds_per_epoch: float
     compile_seconds: float
+    many_runs: str
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,9 +468,10 @@ def train_many(
     log: Callable[[str], None] | None = None,
     on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None = None,
     shared_order: bool = True,
+    many_runs: str = "auto",
     **overrides: Any,
 ) -> ManyResult:
-    """Train ``R`` networks at once: one compiled epoch ``vmap`` -ped over the runs.
+    """Train ``R`` networks at once: one compiled program runs an epoch of all of them.
 
     Runs differ by seed (weights, ``B_k``, shuffling, noise) and/or by the ``dfa-gaussian`` noise
     std; with both given they are paired (same length) — broadcast a single value to vary only one.
@@ -474,11 +484,13 @@ def train_many(
         shared_order: all runs see the batches in the order of the single run of ``config.seed``
             (common random numbers; faster: the input batch is shared). False: each run shuffles
             with its own seed, exactly like a single run of that seed.
+        many_runs: ``unroll``, ``vmap`` or ``auto`` (unroll on a CPU, vmap on a GPU); see
+            :class:`~photonic_dfa.training.trainer.Trainer`.
 
     Returns:
         :class:`ManyResult`. Each run equals the corresponding single :func:`train` run (of its seed,
-        or with ``shared_order`` of its seed where that is ``config.seed``) up to floating-point
-        reassociation of the batched matrix products.
+        or with ``shared_order`` of its seed where that is ``config.seed``): exactly when unrolled,
+        up to floating-point reassociation of the batched matrix products under ``vmap``.
     """
     cfg = _resolve_config(config, mode, overrides)
     n_runs = max(len(seeds or ()), len(noise_stds or ()), 1)
@@ -494,11 +506,15 @@ def train_many(
         )
     if any(s < 0 for s in stds):
         raise ConfigError(f"train_many: noise_stds must be >= 0, got {min(stds)}")
+    if many_runs not in MANY_RUNS:
+        raise ConfigError(
+            f"train_many: many_runs must be one of {', '.join(MANY_RUNS)}, got {many_runs!r}"
+        )
     pm, readout, _ = load_feedback_model(cfg, model)
     mnist = resolve_data(data, log=log)
     if mnist.notice and log:
         log(mnist.notice)
-    trainer = Trainer(cfg, readout=readout)
+    trainer = Trainer(cfg, readout=readout, many_runs=many_runs)
     inits = [trainer.init(seed=s, B=_feedback_matrices(cfg, pm)) for s in seeds]
     state: TrainState = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[s for s, _ in inits])
     fb: Feedback = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[f for _, f in inits])
@@ -527,4 +543,5 @@ def train_many(
         best_epoch=best + 1,
         seconds_per_epoch=float(np.median(times[1:])) if len(times) > 1 else float(times[0]),
         compile_seconds=float(times[0]),
+        many_runs=trainer.many_runs,
     )

@@ -100,6 +100,9 @@ def _training(d: dict) -> list[dict]:
         out.append(fig("training", "gemm_peak_fp32", f["gemm_peak_flop_per_s"] / 1e9, "GFLOP/s"))
         out.append(fig("training", "training_pass_at_gemm_peak", f["training_pass_at_peak_s"], "s"))
         out.append(fig("training", "bare_scan_epoch", e["bare-dfa-scan"]["wall_median_s"], "s"))
+        if "batch64_forward_flop_per_s" in f:
+            rate = f["batch64_forward_flop_per_s"] / 1e9
+            out.append(fig("training", "batch64_forward_products", rate, "GFLOP/s"))
     for v in d.get("many_runs", []):
         hidden = "-".join(str(h) for h in v["hidden"])
         label = f"{v['runs']}runs_{v['study'].split(' ')[0]}_{hidden}"

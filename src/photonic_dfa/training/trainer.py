@@ -315,9 +315,10 @@ class Trainer:
             own (unbatched) matrix products. ``"vmap"``: the epoch ``vmap`` -ped over the runs, so
             every product becomes one batched product over the run axis. ``"auto"`` (default):
             ``unroll`` on a CPU, where batched products of these sizes run slower than the same
-            products one by one (4 runs of 784-800-800-10 on 2 cores: vmap 0.87× the speed of
-            sequential epochs, unrolled 1.0×; 784-100-10: 1.10× against 1.4×), and ``vmap`` on a
-            GPU, where one batched kernel replaces ``R`` small launches.
+            products one by one (4 runs against 4 sequential epochs on 2 cores, 784-800-800-10:
+            vmap 0.90-1.02×, unrolled 0.99-1.10×; 784-100-10: vmap 1.13-1.39×, unrolled
+            1.23-1.43×), and ``vmap`` on a GPU, where one batched kernel replaces ``R`` small
+            launches. Unrolled, each run computes exactly what its single run computes.
 
     The compiled functions are built once per instance: epochs never recompile.
     """
@@ -438,7 +439,7 @@ class Trainer:
         fb: Feedback,
         data: DataArrays,
         order_key: jax.Array | None,
-        epoch: jax.Array | None,
+        epoch: jax.Array,
     ):
         n_runs = jax.tree_util.tree_leaves(state)[0].shape[0]
         states = [jax.tree_util.tree_map(lambda a, r=r: a[r], state) for r in range(n_runs)]
@@ -601,8 +602,6 @@ class Trainer:
         """
         epoch = jnp.asarray(state.epoch[0], jnp.int32)  # all runs are at the same epoch
         if self.many_runs == "unroll":
-            if order_key is None:
-                return self._epoch_unrolled(state, fb, data, None, None)
             return self._epoch_unrolled(state, fb, data, order_key, epoch)
         if order_key is None:
             return self._epoch_many(state, fb, data)

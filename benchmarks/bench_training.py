@@ -257,7 +257,7 @@ def bench_many(
 
     cfg = TrainingConfig(mode=mode, hidden=hidden)
     trainers = {how: Trainer(cfg, many_runs=how) for how in ("unroll", "vmap")}
-    single = trainers["unroll"]
+    single = trainers["unroll"]  # its epoch() is the single-run program, as in any Trainer
     seeds = [cfg.seed] * n_runs if shared_order else list(range(n_runs))
     stds = np.linspace(0.0, 1.0, n_runs) if shared_order else [cfg.noise_std] * n_runs
 

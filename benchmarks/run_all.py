@@ -142,7 +142,7 @@ def _noise(d: dict) -> list[dict]:
         fig("noise_study", f"test_acc_sigma_{row['noise_std']:g}", row["test_acc"], "fraction")
         for row in d["levels"]
     ]
-    per_epoch = d.get("seconds_per_epoch_all_runs", d.get("seconds_per_vmapped_epoch"))
+    per_epoch = d["seconds_per_epoch_all_runs"]
     out.append(fig("noise_study", f"epoch_of_{d['runs_in_one_program']}_runs", per_epoch, "s"))
     return out
 

@@ -496,7 +496,7 @@ class Trainer:
             ]
             out = []
             for r, (params, velocity, loss_sum, correct) in enumerate(carry):
-                x, y = batches[r % len(batches)]
+                x, y = batches[0] if order is not None else batches[r]
                 key = jax.random.fold_in(run_keys[r][1], i)
                 params, velocity, l_b, c_b = train_step(
                     params, velocity, x, y, m, fbs[r], key, hyper, self.readout

@@ -31,7 +31,7 @@ import numpy as np
 from photonic_dfa.circuits import BankCircuit
 from photonic_dfa.config import CircuitConfig, LayoutConfig
 from photonic_dfa.io import atomic_write_json
-from photonic_dfa.layout.geometry import bank_geometry, plan_bank
+from photonic_dfa.layout import design_bank
 
 RESULTS = Path(__file__).with_name("results_circuits.json")
 
@@ -48,7 +48,7 @@ def best_of(fn, repeat: int) -> float:
 
 def bank(rings: int):
     cfg = LayoutConfig(rings=rings)
-    return bank_geometry(cfg, plan_bank(cfg), 0, (0.0, 0.0))
+    return design_bank(cfg)
 
 
 def main() -> None:

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 from photonic_dfa.config import LayoutConfig
-from photonic_dfa.layout.geometry import (
+from photonic_dfa.layout.planner import bank_geometry, plan_bank
+from photonic_dfa.layout.schema import (
     LAYOUT_SCHEMA,
     LAYOUT_SCHEMA_VERSION,
     GdsInfo,
     LayoutDescription,
-    bank_geometry,
-    plan_bank,
 )
 
 

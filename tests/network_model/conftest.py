@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from photonic_dfa.config import load_config
-from photonic_dfa.layout.geometry import LayoutDescription, bank_geometry, plan_bank
+from photonic_dfa.layout.planner import bank_geometry, plan_bank
+from photonic_dfa.layout.schema import LayoutDescription
 
 
 def make_layout(banks: int = 2, **layout) -> LayoutDescription:

@@ -11,7 +11,7 @@ import pytest
 
 from photonic_dfa.config import load_config
 from photonic_dfa.errors import ConfigError
-from photonic_dfa.layout.geometry import load_layout
+from photonic_dfa.layout import load_layout
 from photonic_dfa.network_model.artifact import load_photonic_model
 from photonic_dfa.network_model.channel_plan import plan_channels
 from photonic_dfa.network_model.run import extract

@@ -32,7 +32,7 @@ from photonic_dfa.circuits.solver import ring_block_exact, ring_rational_coeffic
 from photonic_dfa.circuits.thermal import crosstalk_matrix, heater_slope_nm_per_mW
 from photonic_dfa.config.circuit import COUPLER_DATA_WL_NM, CircuitConfig
 from photonic_dfa.errors import PhotonicDFAError
-from photonic_dfa.layout.geometry import BankGeometry, RingGeometry
+from photonic_dfa.layout.schema import BankGeometry, RingGeometry
 
 __all__ = [
     "BiasResult",

@@ -72,7 +72,7 @@ from photonic_dfa.circuits.thermal import (
 )
 from photonic_dfa.config.circuit import COUPLER_DATA_WL_NM, CircuitConfig
 from photonic_dfa.errors import ArtifactError
-from photonic_dfa.layout.geometry import BankGeometry, RingGeometry
+from photonic_dfa.layout.schema import BankGeometry, RingGeometry
 
 __all__ = [
     "PORTS",

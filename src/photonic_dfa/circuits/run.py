@@ -42,7 +42,7 @@ from photonic_dfa.config import validate_section
 from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.errors import ArtifactError, ConfigError
 from photonic_dfa.io import atomic_path, ensure_writable_dir, read_npz, sha256_file, to_jsonable
-from photonic_dfa.layout.geometry import LayoutDescription, load_layout
+from photonic_dfa.layout.schema import LayoutDescription, load_layout
 
 __all__ = ["SPECTRA_SCHEMA", "SPECTRA_SCHEMA_VERSION", "Spectra", "load_spectra", "run_sweep"]
 

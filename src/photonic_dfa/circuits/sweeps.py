@@ -32,7 +32,8 @@ from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.coupler_data import coupler_points, has_coupler_data
 from photonic_dfa.errors import ConfigError
-from photonic_dfa.layout.geometry import BankGeometry, bank_geometry, plan_bank
+from photonic_dfa.layout.planner import design_bank
+from photonic_dfa.layout.schema import BankGeometry
 
 __all__ = [
     "CORNERS",
@@ -305,7 +306,7 @@ def _single_ring(layout_cfg: LayoutConfig, radius_um: float, gap_nm: float) -> B
             "pitch_um": None,
         }
     )
-    return bank_geometry(lc, plan_bank(lc), 0, (0.0, 0.0))
+    return design_bank(lc)
 
 
 def design_sweep(layout_cfg: LayoutConfig, bank: BankGeometry, cfg: CircuitConfig) -> SweepResult:

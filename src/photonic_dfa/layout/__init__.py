@@ -1,7 +1,8 @@
 """Layout stage: gdsfactory cells of the microring weight-bank array and ``layout.json``.
 
-The geometry description (:mod:`photonic_dfa.layout.geometry`) needs only pydantic and numpy; the
-cells and the writer import gdsfactory, so they are loaded on first use.
+The schema of ``layout.json`` (:mod:`photonic_dfa.layout.schema`, what later stages read) and the
+planner (:mod:`photonic_dfa.layout.planner`, where everything of a bank goes) need only pydantic and
+numpy; the cells and the writer import gdsfactory, so they are loaded on first use.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from photonic_dfa.layout.geometry import (
+from photonic_dfa.layout.planner import design_bank, plan_bank
+from photonic_dfa.layout.schema import (
     LAYOUT_SCHEMA,
     LAYOUT_SCHEMA_VERSION,
     BankGeometry,
     LayoutDescription,
     RingGeometry,
     load_layout,
-    plan_bank,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LayoutResult",
     "RingGeometry",
     "bank_array",
+    "design_bank",
     "load_layout",
     "plan_bank",
     "ring_heater",

@@ -1,6 +1,6 @@
 """gdsfactory cells of the weight-bank array (generic PDK layers).
 
-Cells draw exactly what :func:`photonic_dfa.layout.geometry.plan_bank` computes. The generic PDK
+Cells draw exactly what :func:`photonic_dfa.layout.planner.plan_bank` computes. The generic PDK
 must be active (:func:`activate_pdk`); nothing here activates it on import.
 
 * :func:`ring_heater` — one add-drop racetrack ring with its heater, the heater routed to a pad pair
@@ -23,7 +23,7 @@ import kfactory as kf
 import numpy as np
 
 from photonic_dfa.config.layout import LayoutConfig
-from photonic_dfa.layout.geometry import BankPlan, heater_outline, plan_bank
+from photonic_dfa.layout.planner import BankPlan, heater_outline, plan_bank
 
 __all__ = [
     "LAYERS",
@@ -201,7 +201,7 @@ def _draw_bank(c: gf.Component, cfg: LayoutConfig, plan: BankPlan) -> None:
 
 
 def weight_bank(cfg: LayoutConfig) -> gf.Component:
-    """A bank of ``cfg.rings`` heated rings between two buses (see the sketch in ``geometry``).
+    """A bank of ``cfg.rings`` heated rings between two buses (see the sketch in ``planner``).
 
     Ports: ``in`` (origin, facing 180°), ``through``, ``add``, ``drop``. ``c.info`` holds the
     derived values the next stage needs (pitch, bus length, ring and drop-bus heights).

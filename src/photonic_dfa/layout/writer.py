@@ -17,16 +17,15 @@ from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.coupler_data import has_coupler_data, nearest_coupler_points
 from photonic_dfa.io import atomic_path, ensure_writable_dir, sha256_file
 from photonic_dfa.layout.cells import LAYERS, activate_pdk, bank_array, plan_array, weight_bank
-from photonic_dfa.layout.geometry import (
+from photonic_dfa.layout.planner import bank_geometry, plan_bank
+from photonic_dfa.layout.render import render_png
+from photonic_dfa.layout.schema import (
     LAYOUT_SCHEMA,
     LAYOUT_SCHEMA_VERSION,
     GdsInfo,
     LayoutDescription,
     PortGeometry,
-    bank_geometry,
-    plan_bank,
 )
-from photonic_dfa.layout.render import render_png
 
 __all__ = [
     "GDS_NAME",

@@ -117,7 +117,7 @@ def plan_channels(
     """Plan the channels of a bank design (see the module docstring).
 
     Args:
-        bank: a :class:`~photonic_dfa.layout.geometry.BankGeometry` (its ring design).
+        bank: a :class:`~photonic_dfa.layout.schema.BankGeometry` (its ring design).
         circuit_cfg: the ``[circuit]`` config; its sweep grid is where resonances are looked for.
         spacing_nm: channel spacing Δ.
         margin_nm: blue margin (auto alignment).

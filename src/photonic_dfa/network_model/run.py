@@ -184,7 +184,7 @@ def extract(
     """Extract the photonic model of a network from a layout (see the module docstring).
 
     Args:
-        layout: path of ``layout.json`` or a :class:`~photonic_dfa.layout.geometry.LayoutDescription`.
+        layout: path of ``layout.json`` or a :class:`~photonic_dfa.layout.schema.LayoutDescription`.
         hidden: hidden layer sizes ``n_k``.
         config: the configuration (default: defaults, or ``config_path``).
         config_path: a TOML config file (recorded in the provenance).
@@ -199,7 +199,7 @@ def extract(
         ConfigError, ArtifactError, CalibrationUnreachableError: one line each.
     """
     from photonic_dfa.config import load_config
-    from photonic_dfa.layout.geometry import LayoutDescription, load_layout
+    from photonic_dfa.layout.schema import LayoutDescription, load_layout
 
     say = progress or (lambda _msg: None)
     times: dict[str, float] = {}
@@ -544,10 +544,10 @@ def run_budget(
         heater_mW_per_ring = float(np.mean(np.concatenate([h.ravel() for h in pm.heater_mW])))
         source = f"mean solved heater power of {model_path}"
     if heater_mW_per_ring is None:
-        from photonic_dfa.layout.geometry import bank_geometry, plan_bank
+        from photonic_dfa.layout.planner import design_bank
         from photonic_dfa.network_model.channel_plan import plan_channels
 
-        bank = bank_geometry(cfg.layout, plan_bank(cfg.layout), 0, (0.0, 0.0))
+        bank = design_bank(cfg.layout)
         plan = plan_channels(
             bank,
             cfg.circuit,

@@ -1,8 +1,10 @@
-"""Geometry of a weight-bank array: the plan the cells are drawn from, and ``layout.json``.
+"""The layout stage's planner: where every ring, bus, heater, lead and pad of a bank goes.
 
-This module needs no gdsfactory: the circuit stage reads ``layout.json`` through
-:func:`load_layout`, and the cells draw exactly what :func:`plan_bank` computes, so the GDS and the
-JSON agree by construction (a test reads the GDS back to check).
+This module needs no gdsfactory. The cells draw exactly what :func:`plan_bank` computes and
+:func:`bank_geometry` describes the same plan in the schema of ``layout.json``
+(:mod:`photonic_dfa.layout.schema`), so the GDS and the JSON agree by construction (a test reads the
+GDS back to check). Other stages read geometry only from a ``layout.json``, or from
+:func:`design_bank` (the one bank of a ``[layout]`` config, for design sweeps and budgets).
 
 One bank, in its own coordinates (µm, x along the buses)::
 
@@ -24,33 +26,24 @@ point. The coupling region of ring ``i`` on either bus spans ``x_i ± (R + strai
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from photonic_dfa.config.layout import LayoutConfig
-from photonic_dfa.errors import ArtifactError
+from photonic_dfa.layout.schema import BankGeometry, HeaterGeometry, PortGeometry, RingGeometry
 
 __all__ = [
-    "LAYOUT_SCHEMA",
-    "LAYOUT_SCHEMA_VERSION",
-    "BankGeometry",
     "BankPlan",
-    "HeaterGeometry",
-    "LayoutDescription",
-    "PortGeometry",
-    "RingGeometry",
-    "load_layout",
+    "bank_geometry",
+    "design_bank",
+    "heater_length_um",
+    "heater_outline",
     "plan_bank",
+    "polygon_centroid",
+    "racetrack_point",
 ]
-
-LAYOUT_SCHEMA = "photonic_dfa.layout"
-LAYOUT_SCHEMA_VERSION = 1
 
 #: distance from the bank's ports to the first/last coupling region (µm)
 LEAD_UM = 10.0
@@ -63,122 +56,10 @@ TRACK_PITCH_UM = 6.0
 STUB_UM = 3.0
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PortGeometry(_Frozen):
-    """An optical port: centre (µm) and the direction light leaves the cell (degrees)."""
-
-    center_um: tuple[float, float]
-    orientation_deg: float
-
-
-class HeaterGeometry(_Frozen):
-    """The heater strip over a ring (on the heater layer)."""
-
-    centroid_um: tuple[float, float]
-    length_um: float = Field(gt=0)
-    width_um: float = Field(gt=0)
-
-
-class RingGeometry(_Frozen):
-    """One ring of a bank, in chip coordinates."""
-
-    index: int = Field(ge=0)
-    channel: int = Field(ge=0)
-    center_um: tuple[float, float]
-    radius_um: float = Field(gt=0, description="bend radius = nominal radius of the coupler data")
-    radius_offset_um: float = Field(ge=0, description="equivalent radius increase δ")
-    straight_um: float = Field(ge=0, description="length of each of the two straights (= π·δ)")
-    round_trip_um: float = Field(gt=0)
-    gap_in_nm: float = Field(gt=0)
-    gap_drop_nm: float = Field(gt=0)
-    wg_width_nm: float = Field(gt=0)
-    thickness_nm: float = Field(gt=0)
-    heater: HeaterGeometry
-
-
-class BankGeometry(_Frozen):
-    """One bank: its rings in order along the input bus, bus segments and ports."""
-
-    index: int = Field(ge=0)
-    rings: tuple[RingGeometry, ...] = Field(min_length=1)
-    bus_segments_um: dict[Literal["through", "drop"], tuple[float, ...]]
-    bus_leads_um: dict[Literal["in", "through", "add", "drop"], float]
-    ports: dict[Literal["in", "through", "add", "drop"], PortGeometry]
-
-
-class GdsInfo(_Frozen):
-    file: str
-    sha256: str
-    top_cell: str
-
-
-class LayoutDescription(_Frozen):
-    """Contents of ``layout.json``: everything the circuit stage needs to know of the drawing."""
-
-    schema_: Literal["photonic_dfa.layout"] = Field(LAYOUT_SCHEMA, alias="schema")
-    schema_version: int
-    generator: dict[str, str]
-    parameters: LayoutConfig
-    gds: GdsInfo
-    layers: dict[str, tuple[int, int]]
-    chip_size_um: tuple[float, float]
-    n_rings: int = Field(ge=1)
-    n_banks: int = Field(ge=1)
-    banks: tuple[BankGeometry, ...] = Field(min_length=1)
-    ports: dict[str, PortGeometry]
-    splitter: dict[str, Any]
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def to_json(self) -> str:
-        """Serialise (key order fixed, floats as written)."""
-        return self.model_dump_json(by_alias=True, indent=1) + "\n"
-
-
-def load_layout(path: str | os.PathLike[str]) -> LayoutDescription:
-    """Read and validate ``layout.json``.
-
-    Raises:
-        ArtifactError: one line naming the file and what is wrong (missing, not JSON, another
-            schema or version, invalid content).
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ArtifactError(f"layout file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != LAYOUT_SCHEMA:
-        raise ArtifactError(
-            f"{path}: not a photonic_dfa layout description (schema must be {LAYOUT_SCHEMA!r})"
-        )
-    version = data.get("schema_version")
-    if version != LAYOUT_SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{path}: layout schema_version {version!r} is not supported "
-            f"(this photonic_dfa reads version {LAYOUT_SCHEMA_VERSION})"
-        )
-    try:
-        return LayoutDescription.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise ArtifactError(
-            f"{path}: invalid layout description at {key!r}: {err['msg']}"
-        ) from None
-
-
-# --------------------------------------------------------------------------------------------
-# Planning: pure geometry shared by the cells and the description
-# --------------------------------------------------------------------------------------------
-
-
-class BankPlan(_Frozen):
+class BankPlan(BaseModel):
     """Positions of everything in one bank, in bank coordinates (input port at the origin)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     n_rings: int
     radius_um: float
@@ -399,3 +280,9 @@ def bank_geometry(
             ),
         },
     )
+
+
+def design_bank(cfg: LayoutConfig) -> BankGeometry:
+    """The geometry of one bank of a ``[layout]`` config, its input port at the origin: what a
+    ``layout.json`` drawn from ``cfg`` holds for each of its banks, up to position."""
+    return bank_geometry(cfg, plan_bank(cfg), 0, (0.0, 0.0))

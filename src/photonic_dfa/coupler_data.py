@@ -16,7 +16,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CouplerPoint", "coupler_points", "has_coupler_data", "nearest_coupler_points"]
+__all__ = [
+    "CouplerPoint",
+    "coupler_file",
+    "coupler_points",
+    "has_coupler_data",
+    "nearest_coupler_points",
+]
 
 _PATTERN = re.compile(
     r"(?P<pol>te|tm)_ebeam_dc_halfring_straight_gap=(?P<gap>\d+)nm_radius=(?P<radius>\d+)um_"
@@ -51,6 +57,18 @@ def _data_dir() -> Path:
         / "source_data"
         / "ebeam_dc_halfring_straight"
     )
+
+
+def coupler_file(
+    radius_um: float, gap_nm: float, width_nm: float = 500.0, thickness_nm: float = 220.0
+) -> Path:
+    """The data file of one TE point (no coupling length), as ``simphony.libraries.siepic.half_ring``
+    names it; check :func:`has_coupler_data` first."""
+    name = (
+        f"te_ebeam_dc_halfring_straight_gap={int(gap_nm)}nm_radius={int(radius_um)}um_"
+        f"width={int(width_nm)}nm_thickness={int(thickness_nm)}nm_CoupleLength=0um.dat"
+    )
+    return _data_dir() / name
 
 
 @functools.cache

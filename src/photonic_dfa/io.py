@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -20,8 +21,10 @@ __all__ = [
     "atomic_write_text",
     "ensure_writable_dir",
     "read_npz",
+    "read_versioned_npz",
     "sha256_file",
     "to_jsonable",
+    "write_versioned_npz",
 ]
 
 
@@ -139,3 +142,54 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
         raise ArtifactError(
             f"{path}: not a readable npz file ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def write_versioned_npz(
+    path: str | os.PathLike[str],
+    meta: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    *,
+    meta_key: str = "meta",
+    compressed: bool = False,
+) -> Path:
+    """Write arrays and a JSON ``meta`` entry (which holds ``schema`` and ``schema_version``) as one
+    npz, atomically (no pickled objects)."""
+    buf = io.BytesIO()
+    entries = {meta_key: np.array(json.dumps(to_jsonable(meta))), **arrays}
+    (np.savez_compressed if compressed else np.savez)(buf, **entries)  # type: ignore[operator]
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def read_versioned_npz(
+    path: str | os.PathLike[str],
+    what: str,
+    schema: str,
+    version: int,
+    *,
+    meta_key: str = "meta",
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read an npz written by :func:`write_versioned_npz`: its meta dict and its other arrays.
+
+    Raises:
+        ArtifactError: one line naming the file: missing or unreadable, no or corrupt meta entry,
+            another schema, or a version this package does not read.
+    """
+    from photonic_dfa.errors import ArtifactError
+
+    data = read_npz(path, what)
+    where = str(path)
+    if meta_key not in data:
+        raise ArtifactError(f"{where}: not a photonic_dfa {what} (no {meta_key!r} entry)")
+    try:
+        meta = json.loads(str(data.pop(meta_key)))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ArtifactError(f"{where}: corrupt {meta_key!r} entry ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("schema") != schema:
+        found = meta.get("schema") if isinstance(meta, dict) else None
+        raise ArtifactError(f"{where}: schema is {found!r}, not a {what} ({schema!r})")
+    if meta.get("schema_version") != version:
+        raise ArtifactError(
+            f"{where}: {what} schema_version {meta.get('schema_version')!r} is not supported "
+            f"(this photonic_dfa reads version {version})"
+        )
+    return meta, data

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from circuits.circuit_helpers import make_bank
-from photonic_dfa.circuits import BankCircuit, analysis, models, passivity
+from photonic_dfa.circuits import BankCircuit, BankDesign, analysis, couplers, models, passivity
+from photonic_dfa.circuits.sax_reference import sax_circuit, sax_sparams
 from photonic_dfa.circuits.solver import ring_block_exact
 from photonic_dfa.circuits.sweeps import heater_sweep
 from photonic_dfa.config import CircuitConfig
@@ -41,10 +42,11 @@ def test_fast_path_matches_sax_netlist(bank10, x64, overrides):
     reflections and non-reciprocal raw data included."""
     cfg = CircuitConfig(**overrides)
     wl = np.linspace(1.545, 1.555, 41)
-    circuit = BankCircuit.from_geometry(bank10, cfg, wl)
+    design = BankDesign.from_geometry(bank10, cfg)
+    circuit = BankCircuit.build(design, wl)
     heater, shift = _random_state(10)
     fast = np.asarray(circuit.sparams(heater, shift))
-    ref = np.asarray(circuit.sax_sparams(heater, shift))
+    ref = np.asarray(sax_sparams(sax_circuit(design, circuit), circuit, heater, shift))
     assert fast.shape == (41, 4, 4)
     assert np.max(np.abs(fast - ref)) < 1e-9
     assert np.max(np.abs(ref)) > 0.5  # not trivially zero
@@ -74,9 +76,13 @@ def test_reciprocity_and_passivity_of_the_bank(bank10, x64):
     assert passivity.largest_singular_value(s_raw).max() > 1 + 1e-4
 
 
-def _ideal_loader(coupling):
-    def loader(ring, which, wl):
-        return np.asarray(
+def _ideal_source(coupling):
+    """Ideal couplers as coupler data, sampled densely enough (5 pm) that the spline is exact to
+    ~1e-10."""
+    wl = np.linspace(1.5, 1.6, 20001)
+
+    def source(ring, which):
+        s = np.asarray(
             models.ideal_half_ring_matrix(
                 wl,
                 coupling=coupling,
@@ -85,8 +91,10 @@ def _ideal_loader(coupling):
                 wg=models.waveguide_coefficients(ring.wg_width_nm, ring.thickness_nm),
             )
         )
+        freq = models.SPEED_OF_LIGHT_M_PER_S / (wl * 1e-6)
+        return couplers.CouplerData(freq[::-1], s[::-1], f"ideal κ² = {coupling}")
 
-    return loader
+    return source
 
 
 @pytest.mark.parametrize("heater_mW", [0.0, 3.7])
@@ -98,7 +106,7 @@ def test_ideal_couplers_match_closed_form_add_drop(x64, heater_mW):
     cfg = CircuitConfig(loss_dB_cm=3.0)
     kappa2 = 0.05
     wl = np.linspace(1.540, 1.560, 4001)
-    circuit = BankCircuit.from_geometry(bank, cfg, wl, coupler_loader=_ideal_loader(kappa2))
+    circuit = BankCircuit.from_geometry(bank, cfg, wl, source=_ideal_source(kappa2))
     t, d = (np.asarray(x) for x in circuit.through_drop(np.array([heater_mW])))
     wg = models.waveguide_coefficients()
     beta = models.propagation_constant_per_um(wl, **wg.as_params())

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photonic_dfa.circuits.touchstone import (
-    SPEED_OF_LIGHT_M_PER_S,
-    read_touchstone,
-    write_touchstone,
-)
+from photonic_dfa.circuits.models import SPEED_OF_LIGHT_M_PER_S
+from photonic_dfa.circuits.touchstone import read_touchstone, write_touchstone
 from photonic_dfa.errors import ArtifactError
 
 

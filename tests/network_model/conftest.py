@@ -55,12 +55,19 @@ def default_bank():
 
 
 @pytest.fixture(scope="session")
-def channel_plan(default_bank):
+def default_design(default_bank):
+    from photonic_dfa.circuits import BankDesign
+
+    return BankDesign.from_geometry(default_bank, load_config().circuit)
+
+
+@pytest.fixture(scope="session")
+def channel_plan(default_design):
     from photonic_dfa.network_model.channel_plan import plan_channels
 
     cfg = load_config()
     return plan_channels(
-        default_bank,
+        default_design,
         cfg.circuit,
         spacing_nm=0.8,
         margin_nm=cfg.model.resolved_blue_margin_nm(),
@@ -71,14 +78,14 @@ def channel_plan(default_bank):
 @pytest.fixture(scope="session")
 def evaluators(default_bank, channel_plan):
     """Evaluators of the default bank with (10 µm) and without thermal crosstalk."""
+    from photonic_dfa.circuits import BankDesign
     from photonic_dfa.network_model.weights import Evaluator, WeightModel
 
     out = {}
     for name, length in (("crosstalk", 10.0), ("no_crosstalk", 0.0)):
         cfg = load_config(circuit={"crosstalk_length_um": length})
-        model = WeightModel.build(
-            default_bank, cfg.circuit, channel_plan.channel_wl_um, cfg.circuit.heater_max_mW
-        )
+        design = BankDesign.from_geometry(default_bank, cfg.circuit)
+        model = WeightModel.build(design, channel_plan.channel_wl_um, cfg.circuit.heater_max_mW)
         out[name] = Evaluator(model)
     return out
 

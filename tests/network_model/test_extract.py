@@ -90,10 +90,10 @@ def test_channel_plan(channel_plan):
     assert p.worst_crosstalk_dB < -15
 
 
-def test_too_many_channels_for_the_fsr(default_bank):
+def test_too_many_channels_for_the_fsr(default_design):
     cfg = load_config()
     with pytest.raises(ConfigError, match="do not fit one free spectral range"):
-        plan_channels(default_bank, cfg.circuit, spacing_nm=1.0, margin_nm=0.3, anchor_nm=1550)
+        plan_channels(default_design, cfg.circuit, spacing_nm=1.0, margin_nm=0.3, anchor_nm=1550)
 
 
 def test_cli_budget_table_I():

@@ -1,11 +1,15 @@
-"""Circuit stage: the S-parameters of each weight-bank bus from simphony's half-ring data.
+"""Circuit stage: the S-parameters of each weight-bank bus, from ``layout.json`` and coupler data.
 
-``BankCircuit.from_geometry(bank, cfg, wl_um)`` builds one bank's bus circuit from its
-``layout.json`` geometry; its methods are pure JAX functions of heater powers (jit, vmap, grad).
-``run_sweep`` runs the sweeps behind ``photonic-dfa sweep`` and writes ``spectra.npz``, Touchstone
-files and plots. Submodules: ``models`` (waveguide and half-ring models), ``passivity``,
-``thermal``, ``solver`` (exact ring blocks and cascade), ``bank``, ``analysis`` (resonances, FSR,
-linewidth, Q, extinction; channel grid and bias), ``sweeps``, ``touchstone``, ``plots``, ``run``.
+``BankDesign.from_geometry(bank, cfg)`` turns one bank of ``layout.json`` into its circuit's data and
+``BankCircuit.build(design, wl_um)`` evaluates it on a wavelength grid; its methods are pure JAX
+functions of heater powers (jit, vmap, grad). ``make_bank_circuits`` / ``save_bank_circuits`` /
+``load_bank_circuits`` are the stage's artifact ``bank_circuits.npz``, all the model stage reads.
+``run_sweep`` runs the sweeps behind ``photonic-dfa sweep`` and writes ``bank_circuits.npz``,
+``spectra.npz``, Touchstone files and plots. Submodules: ``models`` (waveguide model),
+``couplers`` (coupler data: simphony's half rings or Touchstone, interpolation, conditioning),
+``passivity``, ``thermal``, ``solver`` (exact ring blocks and cascade), ``bank_circuit``,
+``sax_reference`` (the SAX netlist), ``artifact``, ``analysis`` (resonances, FSR, linewidth, Q,
+extinction; channel grid and bias), ``sweeps``, ``touchstone``, ``plots``, ``run``.
 
 Attributes are imported lazily, so that ``import photonic_dfa.circuits.commands`` (the CLI) does
 not load JAX, SAX or simphony.
@@ -19,6 +23,8 @@ from typing import Any
 __all__ = [
     "PORTS",
     "BankCircuit",
+    "BankCircuits",
+    "BankDesign",
     "BiasResult",
     "RingMetrics",
     "Spectra",
@@ -28,16 +34,24 @@ __all__ = [
     "bias_to_channels",
     "channel_grid_nm",
     "heater_slopes_nm_per_mW",
+    "load_bank_circuits",
     "load_spectra",
+    "make_bank_circuits",
     "read_touchstone",
     "run_sweep",
+    "save_bank_circuits",
     "write_touchstone",
 ]
 
 _WHERE = {
-    "PORTS": "bank",
-    "BankCircuit": "bank",
-    "bank_netlist": "bank",
+    "PORTS": "bank_circuit",
+    "BankCircuit": "bank_circuit",
+    "BankDesign": "bank_circuit",
+    "BankCircuits": "artifact",
+    "load_bank_circuits": "artifact",
+    "make_bank_circuits": "artifact",
+    "save_bank_circuits": "artifact",
+    "bank_netlist": "sax_reference",
     "BiasResult": "analysis",
     "RingMetrics": "analysis",
     "analyze_rings": "analysis",

@@ -25,11 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from photonic_dfa.circuits.bank import RingArrays, load_ring_arrays
+from photonic_dfa.circuits.bank_circuit import BankDesign, RingArrays
 from photonic_dfa.circuits.models import group_index as wg_group_index
 from photonic_dfa.circuits.models import waveguide_coefficients
 from photonic_dfa.circuits.solver import ring_block_exact, ring_rational_coefficients
-from photonic_dfa.circuits.thermal import crosstalk_matrix, heater_slope_nm_per_mW
+from photonic_dfa.circuits.thermal import (
+    heater_slope_nm_per_mW,
+    shift_to_phase_rad,
+    temperature_rise_K,
+    thermal_phase_rad,
+)
 from photonic_dfa.config.circuit import COUPLER_DATA_WL_NM, CircuitConfig
 from photonic_dfa.errors import PhotonicDFAError
 from photonic_dfa.layout.schema import BankGeometry, RingGeometry
@@ -177,21 +182,21 @@ class _Scanner:
     ) -> None:
         self.bank, self.cfg, self.wl_um = bank, cfg, wl_um
         self.wl_nm = wl_um * 1e3
-        cache: dict = {}
+        self.design = BankDesign.from_geometry(bank, cfg)
         coeff_cache: dict = {}
         self.rings = []
-        for ring in bank.rings:
-            arr = load_ring_arrays(ring, cfg, wl_um, group_delay=group_delay, _cache=cache)
-            key = (id(arr.c_in), id(arr.c_drop))
+        for i in range(self.design.n_rings):
+            arr = self.design.ring_arrays(i, wl_um, group_delay=group_delay)
+            key = (self.design.coupler_in[i], self.design.coupler_drop[i])
             if key not in coeff_cache:
                 coeff_cache[key] = ring_rational_coefficients(arr.c_in, arr.c_drop)
             self.rings.append((arr, coeff_cache[key]))
-        self.crosstalk = crosstalk_matrix(
-            [r.heater.centroid_um for r in bank.rings], cfg.crosstalk_length_um
-        )
+        self.crosstalk = self.design.thermal_crosstalk()
 
     def delta_t(self, heater_mW: np.ndarray) -> np.ndarray:
-        return self.cfg.thermal_impedance_K_per_mW * (self.crosstalk @ heater_mW)
+        return np.asarray(
+            temperature_rise_K(heater_mW, self.crosstalk, self.cfg.thermal_impedance_K_per_mW)
+        )
 
     def spectrum(
         self, i: int, delta_t_K: float, shift_nm: float = 0.0, sel: slice | np.ndarray = slice(None)
@@ -199,10 +204,10 @@ class _Scanner:
         """``(T, D)`` of ring ``i`` alone at ring temperature rise ``delta_t_K`` (on ``wl[sel]``)."""
         arr, (direct, coeffs, tr_m, det_m) = self.rings[i]
         wl = self.wl_um[sel]
-        ring = self.bank.rings[i]
-        phase = 2 * np.pi * self.cfg.dneff_dT_per_K * delta_t_K * ring.heater.length_um / wl
+        heated = self.design.heated_length_um[i]
+        phase = thermal_phase_rad(delta_t_K, wl, heated, self.cfg.dneff_dT_per_K)
         if shift_nm:
-            phase = phase + 2 * np.pi * arr.ng_length_um[sel] * shift_nm * 1e-3 / wl**2
+            phase = phase + shift_to_phase_rad(shift_nm, wl, arr.ng_length_um[sel])
         u = arr.section_t[sel] * np.exp(0.5j * phase)
         u2 = u * u
         inv_d = 1.0 / (1.0 - u2 * tr_m[sel] + u2 * u2 * det_m[sel])
@@ -242,16 +247,16 @@ def heater_slopes_nm_per_mW(
     n = len(bank.rings)
     wl_nm = np.broadcast_to(np.asarray(wl_nm, dtype=float), (n,))
     grid, inverse = np.unique(wl_nm * 1e-3, return_inverse=True)
-    cache: dict = {}
+    design = BankDesign.from_geometry(bank, cfg)
     out = []
-    for i, ring in enumerate(bank.rings):
-        arrays = load_ring_arrays(ring, cfg, grid, _cache=cache)
+    for i in range(n):
+        arrays = design.ring_arrays(i, grid)
         j = int(inverse[i])
         out.append(
             float(
                 heater_slope_nm_per_mW(
                     grid[j],
-                    heated_length_um=ring.heater.length_um,
+                    heated_length_um=design.heated_length_um[i],
                     group_delay_length_um=arrays.ng_length_um[j],
                     dneff_dT_per_K=cfg.dneff_dT_per_K,
                     thermal_impedance_K_per_mW=cfg.thermal_impedance_K_per_mW,

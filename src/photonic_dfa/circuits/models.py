@@ -1,4 +1,4 @@
-"""Component models of the bus circuit: waveguides (SAX style) and simphony's half-ring couplers.
+"""Component models of the bus circuit: waveguides (SAX style); conventions of the half-ring couplers.
 
 Waveguide models are pure keyword-only functions ``model(*, wl, **params) -> SDict`` (``wl`` in µm,
 every parameter defaulted, jit/vmap/grad-able) with ports ``o0``/``o1``; their propagation constant
@@ -7,8 +7,9 @@ Taylor expansion of β(ω) to second order around 1550 nm from Lumerical MODE da
 width × thickness), re-implemented here in JAX with the coefficients read once from simphony's data.
 
 The half-ring couplers are simphony's SiEPIC ``half_ring`` (``ebeam_dc_halfring_straight``) FDTD
-S-parameters, interpolated by simphony onto the wavelength grid **outside jit** (the lookup is
-Python code on files) and then used as constant arrays. Their ports, as drawn by the SiEPIC cell::
+S-parameters or a user's Touchstone data (:mod:`~photonic_dfa.circuits.couplers`), interpolated
+onto the wavelength grid **outside jit** and then used as constant arrays. Their ports, as drawn by
+the SiEPIC cell::
 
         port_2 (ring, left end)        port_4 (ring, right end)
               │                              │
@@ -35,19 +36,17 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from photonic_dfa.config.circuit import COUPLER_DATA_WL_NM
-from photonic_dfa.coupler_data import has_coupler_data, nearest_coupler_points
 from photonic_dfa.errors import ConfigError
 
 __all__ = [
     "HALF_RING_PORTS",
+    "SPEED_OF_LIGHT_M_PER_S",
     "SPEED_OF_LIGHT_UM_PER_S",
     "WaveguideCoefficients",
     "check_wavelengths",
     "group_index",
     "half_ring_bus_length_um",
-    "ideal_half_ring",
     "ideal_half_ring_matrix",
-    "load_half_ring",
     "propagation_constant_per_um",
     "sdict_from_matrix",
     "waveguide",
@@ -55,7 +54,8 @@ __all__ = [
     "waveguide_transmission",
 ]
 
-SPEED_OF_LIGHT_UM_PER_S = 299_792_458.0e6
+SPEED_OF_LIGHT_M_PER_S = 299_792_458.0
+SPEED_OF_LIGHT_UM_PER_S = SPEED_OF_LIGHT_M_PER_S * 1e6
 HALF_RING_PORTS: tuple[str, str, str, str] = ("port_1", "port_2", "port_3", "port_4")
 _LOG10_E = math.log10(math.e)
 
@@ -158,7 +158,7 @@ def propagation_constant_per_um(
     domega = 2 * np.pi * c * (1 / xp.asarray(wl) - 1 / wl0_um)  # rad/s
     lam0_m = wl0_um * 1e-6
     # D λ0² / (4π c) Δω² in 1/m, converted to 1/µm
-    quad = dispersion_s_m2 * lam0_m**2 / (4 * np.pi * 299_792_458.0) * domega**2 * 1e-6
+    quad = dispersion_s_m2 * lam0_m**2 / (4 * np.pi * SPEED_OF_LIGHT_M_PER_S) * domega**2 * 1e-6
     return 2 * np.pi * neff / wl0_um + ng / c * domega - quad
 
 
@@ -173,7 +173,9 @@ def group_index(
     """Group index n_g(λ) = c dβ/dω of the waveguide model (``wl`` in µm)."""
     del neff
     xp = _xp(wl)
-    domega = 2 * np.pi * 299_792_458.0 * (1 / (xp.asarray(wl) * 1e-6) - 1 / (wl0_um * 1e-6))
+    domega = (
+        2 * np.pi * SPEED_OF_LIGHT_M_PER_S * (1 / (xp.asarray(wl) * 1e-6) - 1 / (wl0_um * 1e-6))
+    )
     return ng - dispersion_s_m2 * (wl0_um * 1e-6) ** 2 / (2 * np.pi) * domega
 
 
@@ -274,50 +276,6 @@ def check_wavelengths(wl_um: ArrayLike) -> np.ndarray:
     return wl
 
 
-def load_half_ring(
-    wl_um: ArrayLike,
-    *,
-    radius_um: float,
-    gap_nm: float,
-    width_nm: float = 500.0,
-    thickness_nm: float = 220.0,
-) -> np.ndarray:
-    """simphony's TE half-ring S-parameters on ``wl_um``, as ``(K, 4, 4)`` complex, ``S[k, out, in]``
-    in port order ``port_1..port_4`` (raw data: not symmetrised, not made passive).
-
-    Evaluated with numpy, outside jit (simphony interpolates its FDTD data with a cubic spline).
-
-    Raises:
-        ConfigError: wavelengths outside the data, or no data at this (R, gap, width, thickness):
-            the message lists the nearest points that have data.
-    """
-    wl = check_wavelengths(wl_um)
-    if not has_coupler_data(radius_um, gap_nm, width_nm, thickness_nm):
-        near = "; ".join(
-            str(p) for p in nearest_coupler_points(radius_um, gap_nm, width_nm, thickness_nm)
-        )
-        raise ConfigError(
-            f"simphony has no half-ring data for R={radius_um:g} µm gap={gap_nm:g} nm "
-            f"({width_nm:g}×{thickness_nm:g} nm); nearest valid points: {near}"
-        )
-    from simphony.libraries import siepic  # heavy import, only here
-
-    sdict = siepic.half_ring(
-        wl=wl,
-        pol="te",
-        gap=int(gap_nm),
-        radius=int(radius_um),
-        width=int(width_nm),
-        thickness=int(thickness_nm),
-        coupling_length=0,
-    )
-    s = np.empty((wl.size, 4, 4), dtype=complex)
-    for i, p_out in enumerate(HALF_RING_PORTS):
-        for j, p_in in enumerate(HALF_RING_PORTS):
-            s[:, i, j] = np.asarray(sdict[(p_out, p_in)]).reshape(-1)
-    return s
-
-
 def sdict_from_matrix(
     s: ArrayLike, ports: tuple[str, ...] = HALF_RING_PORTS
 ) -> dict[tuple[str, str], jnp.ndarray]:
@@ -358,18 +316,3 @@ def ideal_half_ring_matrix(
         dtype=amp.dtype,
     )
     return amp[:, :, None] * core[None] * amp[:, None, :]
-
-
-def ideal_half_ring(
-    *,
-    wl: ArrayLike = 1.55,
-    coupling: float = 0.03,
-    radius_um: float = 10.0,
-    bus_length_um: float = 21.5,
-) -> dict[tuple[str, str], jnp.ndarray]:
-    """SAX model of :func:`ideal_half_ring_matrix` (500 × 220 nm waveguide model)."""
-    return sdict_from_matrix(
-        ideal_half_ring_matrix(
-            wl, coupling=coupling, radius_um=radius_um, bus_length_um=bus_length_um
-        )
-    )

@@ -2,6 +2,8 @@
 
 ``run_sweep(layout, cfg, outdir, kind=...)`` writes, atomically:
 
+* ``bank_circuits.npz`` (+ ``bank_circuits.json``) — every bank's bus circuit as data, what the
+  model stage reads (:mod:`~photonic_dfa.circuits.artifact`);
 * ``spectra.npz`` — the sweep's arrays plus ``__meta__``, a JSON string with the schema
   (``photonic_dfa.spectra``, version 1), the kind, each array's axis names and unit, the parameters
   used (``[circuit]`` config, sweep arguments), the layout file's sha256 and per-ring metrics;
@@ -13,8 +15,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,12 +25,16 @@ import numpy as np
 
 from photonic_dfa import __version__
 from photonic_dfa.circuits import plots
-from photonic_dfa.circuits.bank import PORTS, BankCircuit
+from photonic_dfa.circuits.artifact import (
+    BANK_CIRCUITS_FILE,
+    make_bank_circuits,
+    save_bank_circuits,
+)
+from photonic_dfa.circuits.bank_circuit import PORTS, BankCircuit, design_key
 from photonic_dfa.circuits.sweeps import (
     KINDS,
     HeaterSpec,
     SweepResult,
-    _shape_key,
     bank_state,
     corner_sweep,
     design_sweep,
@@ -41,7 +45,12 @@ from photonic_dfa.circuits.touchstone import write_touchstone
 from photonic_dfa.config import validate_section
 from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.errors import ArtifactError, ConfigError
-from photonic_dfa.io import atomic_path, ensure_writable_dir, read_npz, sha256_file, to_jsonable
+from photonic_dfa.io import (
+    ensure_writable_dir,
+    read_versioned_npz,
+    sha256_file,
+    write_versioned_npz,
+)
 from photonic_dfa.layout.schema import LayoutDescription, load_layout
 
 __all__ = ["SPECTRA_SCHEMA", "SPECTRA_SCHEMA_VERSION", "Spectra", "load_spectra", "run_sweep"]
@@ -92,11 +101,7 @@ def save_spectra(path: str | os.PathLike[str], result: SweepResult, meta: dict[s
         "units": result.units,
         **meta,
     }
-    buf = io.BytesIO()
-    np.savez_compressed(buf, __meta__=np.array(json.dumps(to_jsonable(header))), **result.arrays)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
-    return Path(path)
+    return write_versioned_npz(path, header, result.arrays, meta_key="__meta__", compressed=True)
 
 
 def load_spectra(path: str | os.PathLike[str]) -> Spectra:
@@ -107,20 +112,9 @@ def load_spectra(path: str | os.PathLike[str]) -> Spectra:
             not match their declared axes.
     """
     path = Path(path)
-    data = read_npz(path, "spectra file")
-    try:
-        meta = json.loads(str(data.pop("__meta__")))
-    except (KeyError, json.JSONDecodeError):
-        raise ArtifactError(
-            f"{path}: no valid __meta__ entry (not a photonic_dfa spectra file)"
-        ) from None
-    if meta.get("schema") != SPECTRA_SCHEMA:
-        raise ArtifactError(f"{path}: schema is {meta.get('schema')!r}, not {SPECTRA_SCHEMA!r}")
-    if meta.get("schema_version") != SPECTRA_SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{path}: spectra schema_version {meta.get('schema_version')!r} is not supported "
-            f"(this photonic_dfa reads version {SPECTRA_SCHEMA_VERSION})"
-        )
+    meta, data = read_versioned_npz(
+        path, "spectra file", SPECTRA_SCHEMA, SPECTRA_SCHEMA_VERSION, meta_key="__meta__"
+    )
     axes = {k: tuple(v) for k, v in meta["axes"].items()}
     for name, arr in data.items():
         if name not in axes or len(axes[name]) != arr.ndim:
@@ -261,6 +255,8 @@ def _run_sweep(
         "metrics": [[m.as_dict() for m in ms] for ms in result.metrics],
         "notes": result.notes,
     }
+    bank_circuits = make_bank_circuits(desc, cfg, layout_path=layout_meta["path"])
+    result.files[BANK_CIRCUITS_FILE] = save_bank_circuits(bank_circuits, out / BANK_CIRCUITS_FILE)
     result.files["spectra.npz"] = save_spectra(out / "spectra.npz", result, meta)
     _write_plots(result, out)
     if touchstone:
@@ -285,7 +281,7 @@ def _write_touchstones(
         else:
             state = bank_state(bank, cfg, heater, cache=cache)
             power = state.heater_mW
-            key = _shape_key(bank)
+            key = design_key(bank)
             if key not in circuits:
                 circuits[key] = BankCircuit.from_geometry(bank, cfg, wl)
             s = np.asarray(circuits[key].sparams(power))

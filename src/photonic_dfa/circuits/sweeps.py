@@ -27,7 +27,7 @@ from photonic_dfa.circuits.analysis import (
     heater_slopes_nm_per_mW,
     ring_spectra,
 )
-from photonic_dfa.circuits.bank import BankCircuit
+from photonic_dfa.circuits.bank_circuit import BankCircuit, BankDesign, design_key
 from photonic_dfa.config.circuit import CircuitConfig
 from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.coupler_data import coupler_points, has_coupler_data
@@ -102,21 +102,6 @@ class BankState:
     bias: BiasResult | None
 
 
-def _shape_key(bank: BankGeometry) -> str:
-    """Geometry of a bank up to a translation (banks with equal keys behave identically)."""
-    x0, y0 = bank.rings[0].center_um
-    rings = []
-    for r in bank.rings:
-        d = r.model_dump(mode="json")
-        d["center_um"] = [round(r.center_um[0] - x0, 4), round(r.center_um[1] - y0, 4)]
-        hx, hy = r.heater.centroid_um
-        d["heater"]["centroid_um"] = [round(hx - x0, 4), round(hy - y0, 4)]
-        d.pop("index")
-        rings.append(d)
-    data = {"rings": rings, "segments": bank.bus_segments_um, "leads": bank.bus_leads_um}
-    return json.dumps(data, sort_keys=True)
-
-
 def _heater_vector(spec: HeaterSpec, n: int) -> np.ndarray | None:
     if spec is None or (isinstance(spec, str) and spec == "bias"):
         return None
@@ -141,7 +126,7 @@ def bank_state(
 ) -> BankState:
     """Channel grid of the bank and its heater powers (biased onto the channels, or as given)."""
     cache = {} if cache is None else cache
-    key = (_shape_key(bank), json.dumps(None if heater is None else heater, default=list))
+    key = (design_key(bank), json.dumps(None if heater is None else heater, default=list))
     if key not in cache:
         n = len(bank.rings)
         channels = channel_grid_nm(bank, cfg)
@@ -191,13 +176,15 @@ def spectrum_sweep(
     wl = _wl_grid_um(cfg)
     result = SweepResult("spectrum", {}, {}, {}, {"heater": heater})
     cache: dict = {}
+    designs: dict[str, BankDesign] = {}
     circuits: dict[str, BankCircuit] = {}
     rows: dict[str, list] = {k: [] for k in ("t", "d", "tc", "dc", "s")}
     for bank in banks:
         state = bank_state(bank, cfg, heater, cache=cache)
-        key = _shape_key(bank)
+        key = design_key(bank)
         if key not in circuits:
-            circuits[key] = BankCircuit.from_geometry(bank, cfg, wl)
+            designs[key] = BankDesign.from_geometry(bank, cfg)
+            circuits[key] = BankCircuit.build(designs[key], wl)
         circuit = circuits[key]
         s = np.asarray(circuit.sparams(state.heater_mW))
         tc, dc = (np.asarray(x) for x in circuit.through_drop(np.zeros(len(bank.rings))))
@@ -223,7 +210,7 @@ def spectrum_sweep(
     result.add("channels_nm", np.stack(result.channels_nm), ("bank", "ring"), "nm")
     result.add("heater_mW", np.stack(result.heater_mW), ("bank", "ring"), "mW")
     _metric_arrays(result, result.metrics, "bank")
-    reports = circuits[_shape_key(banks[0])].passivity_reports
+    reports = designs[design_key(banks[0])].passivity_reports(wl)
     sig = max(max(r["in"].sigma_max_raw, r["drop"].sigma_max_raw) for r in reports)
     result.parameters["coupler_sigma_max_raw"] = sig
     return result

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
+from photonic_dfa.circuits.models import SPEED_OF_LIGHT_M_PER_S
 from photonic_dfa.errors import ArtifactError
 from photonic_dfa.io import atomic_write_text
 
-__all__ = ["SPEED_OF_LIGHT_M_PER_S", "read_touchstone", "write_touchstone"]
-
-SPEED_OF_LIGHT_M_PER_S = 299_792_458.0
+__all__ = ["read_touchstone", "write_touchstone"]
 
 
 def write_touchstone(

@@ -77,6 +77,7 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
             raise ConfigError(f"config file {source!r} is a directory") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    _resolve_paths(data, Path(path).parent if path is not None else None)
     for section, values in overrides.items():
         if values is None:
             continue
@@ -87,6 +88,21 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source=source)) from None
+
+
+#: config keys that name files, resolved relative to the config file's directory
+_PATH_KEYS = {"circuit": ("coupler_in_s4p", "coupler_drop_s4p")}
+
+
+def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
+    for section, keys in _PATH_KEYS.items():
+        values = data.get(section)
+        if base is None or not isinstance(values, dict):
+            continue
+        for key in keys:
+            value = values.get(key)
+            if isinstance(value, str) and not Path(value).is_absolute():
+                values[key] = str(base / value)
 
 
 def validate_section(cls: type[StageConfig], values: dict[str, Any], *, section: str) -> Any:

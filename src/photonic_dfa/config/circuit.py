@@ -54,6 +54,11 @@ class CircuitConfig(StageConfig):
       R = 10 µm); ``"keep"`` reproduces that.
     * ``reciprocity = "symmetrize"`` and ``passivity = "svd_clip"``: see ``passivity.py``.
 
+    Coupler data from the user: ``coupler_in_s4p`` / ``coupler_drop_s4p`` replace simphony's
+    half-ring data by a foundry's or one's own 4-port S-parameters (Touchstone, read with
+    scikit-rf; see :mod:`photonic_dfa.circuits.couplers` for the port order). The same conditioning
+    applies, and the layout's radius and gap then need not be a point of simphony's table.
+
     The sweep wavelength grid must lie inside simphony's half-ring data, 1500–1600 nm.
     """
 
@@ -95,6 +100,17 @@ class CircuitConfig(StageConfig):
     )
     passivity: Literal["svd_clip", "none"] = Field(
         "svd_clip", description="coupler data: clip singular values > 1 per wavelength"
+    )
+    coupler_in_s4p: str | None = Field(
+        None,
+        description="4-port Touchstone file of the input-side ring coupler, ports in simphony's "
+        "half-ring order (1 bus in, 2 ring end on port 1's side, 3 bus out, 4 ring end); relative "
+        "to the config file; default: simphony's half-ring data at the layout's radius and gap",
+    )
+    coupler_drop_s4p: str | None = Field(
+        None,
+        description="4-port Touchstone file of the drop-side ring coupler (same port order and "
+        "default as coupler_in_s4p)",
     )
     heater_points: int = Field(21, ge=3, le=10_001, description="powers of a heater tuning curve")
     heater_ring: int = Field(0, ge=0, description="ring of the heater tuning curve")

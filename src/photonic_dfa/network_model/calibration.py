@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from photonic_dfa.network_model.readout import adc_quantise
 from photonic_dfa.network_model.weights import Evaluator, WeightModel
 
 __all__ = [
@@ -104,7 +105,9 @@ class CalibrationResult:
         unreachable: list of ``(problem, ring, target_B, realised_B, reason)``.
         iterations: solver iterations used; evaluations: bank evaluations made.
         offsets_estimated_nm: mode (b): ``(B, N)`` the controller's offset estimates.
-        history: per iteration, the median bits over problems.
+        history: per solver iteration, the median residual RMS over problems (in mode
+            ``model`` in optical weight units, of the solver's own residual; in mode ``feedback``
+            in units of B, of the chip's true weights).
     """
 
     heater_mW: np.ndarray
@@ -325,9 +328,7 @@ def measure_weights(
     shape = (*w_true_B.shape, fb.averages)
     sigma = np.broadcast_to(np.asarray(fb.sigma_reading, np.float64), w_true_B.shape)[..., None]
     analog = w_true_B[..., None] + sigma * rng.standard_normal(shape)
-    lsb = 2.0 * fs / 2.0**fb.adc_bits
-    codes = np.clip(np.round(analog / lsb), -(2 ** (fb.adc_bits - 1)), 2 ** (fb.adc_bits - 1) - 1)
-    return (codes * lsb).mean(axis=-1)
+    return adc_quantise(analog, fs, fb.adc_bits).mean(axis=-1)
 
 
 def _peak(p: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ def _linewidth(wl_nm: np.ndarray, y: np.ndarray, peak_nm: float) -> float:
 
 
 def plan_channels(
-    bank: Any,
+    design: Any,
     circuit_cfg: Any,
     *,
     spacing_nm: float,
@@ -117,7 +117,7 @@ def plan_channels(
     """Plan the channels of a bank design (see the module docstring).
 
     Args:
-        bank: a :class:`~photonic_dfa.layout.schema.BankGeometry` (its ring design).
+        design: a :class:`~photonic_dfa.circuits.BankDesign` (of ``bank_circuits.npz``).
         circuit_cfg: the ``[circuit]`` config; its sweep grid is where resonances are looked for.
         spacing_nm: channel spacing Δ.
         margin_nm: blue margin (auto alignment).
@@ -130,12 +130,12 @@ def plan_channels(
     """
     import jax.numpy as jnp
 
-    from photonic_dfa.circuits import BankCircuit
+    from photonic_dfa.circuits.bank_circuit import BankCircuit
 
-    n = len(bank.rings)
+    n = design.n_rings
     lo, hi, points = circuit_cfg.wl_grid_nm()
     wl_nm = np.linspace(lo, hi, points)
-    circuit = BankCircuit.from_geometry(bank, circuit_cfg, wl_nm * 1e-3)
+    circuit = BankCircuit.build(design, wl_nm * 1e-3)
     _, D = circuit.ring_through_drop(jnp.zeros(n))
     D = np.asarray(D)
     fsr = np.asarray(circuit.fsr_nm())  # (N, K)

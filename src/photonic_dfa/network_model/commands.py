@@ -30,7 +30,12 @@ def parse_hidden(values: list[str] | None, default: tuple[int, ...]) -> tuple[in
 
 
 def extract(
-    layout_json: Path = typer.Argument(..., help="layout.json written by `photonic-dfa layout`."),
+    circuits: Path = typer.Argument(
+        ...,
+        metavar="BANK_CIRCUITS",
+        help="bank_circuits.npz written by `photonic-dfa sweep` (or a layout.json, whose bank "
+        "circuits are made first).",
+    ),
     hidden: list[str] | None = typer.Option(
         None, "--hidden", help="Hidden layer sizes: --hidden 800 800 (default 800 800)."
     ),
@@ -43,7 +48,7 @@ def extract(
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
     extra: list[str] | None = typer.Argument(None, hidden=True, metavar="[SIZES]..."),
 ) -> None:
-    """Calibrate the weight banks of LAYOUT_JSON for a network and write photonic_model.npz."""
+    """Calibrate the weight banks of BANK_CIRCUITS for a network and write photonic_model.npz."""
     from photonic_dfa.errors import ConfigError
     from photonic_dfa.network_model.run import enable_compilation_cache
     from photonic_dfa.network_model.run import extract as run_extract
@@ -53,7 +58,7 @@ def extract(
     sizes = parse_hidden([*(hidden or []), *(extra or [])], (800, 800))
     enable_compilation_cache()
     res = run_extract(
-        layout_json,
+        circuits,
         sizes,
         config_path=config,
         outdir=out,

@@ -42,6 +42,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from photonic_dfa.network_model.artifact import ReadoutParams
@@ -57,6 +58,7 @@ __all__ = [
     "reading_variance",
     "reading_variance_terms",
     "standard_normal",
+    "tiles",
 ]
 
 ELECTRON_CHARGE_C = 1.602176634e-19
@@ -116,13 +118,20 @@ def encode(e: jax.Array, params: ReadoutParams) -> tuple[jax.Array, jax.Array]:
     return jnp.stack([jnp.maximum(u, 0.0), jnp.maximum(-u, 0.0)]), m
 
 
-def _tiles(a: jax.Array, d_r: int) -> jax.Array:
-    """Split the last axis (length N) into ``(T, d_R)`` tiles, zero-padded."""
+def _xp(a: Any) -> Any:
+    """numpy for numpy inputs (calibration, outside jit), jax.numpy for JAX arrays and tracers."""
+    return jnp if isinstance(a, jax.Array) else np
+
+
+def tiles(a: Any, d_r: int) -> Any:
+    """Split the last axis (length N) into ``(T, d_R)`` tiles, ``T = ceil(N / d_R)``, zero-padded:
+    the row tiling of a product over a bank of ``d_R`` rings (numpy or JAX arrays)."""
+    xp = _xp(a)
     n = a.shape[-1]
     t = -(-n // d_r)
     pad = t * d_r - n
     if pad:
-        a = jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)])
+        a = xp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)])
     return a.reshape(*a.shape[:-1], t, d_r)
 
 
@@ -131,11 +140,12 @@ def _full_scale(params: ReadoutParams, n: int) -> float:
     return params.adc_range_fraction * min(params.rows_per_bank, n)
 
 
-def adc_quantise(y: jax.Array, full_scale: Any, bits: int) -> jax.Array:
+def adc_quantise(y: Any, full_scale: Any, bits: int) -> Any:
     """Mid-tread ADC of ``bits`` bits over ``[−full_scale, full_scale]``: round to the LSB
-    ``2·full_scale/2^bits`` and clip to the codes ``−2^(bits−1) … 2^(bits−1) − 1``."""
+    ``2·full_scale/2^bits`` and clip to the codes ``−2^(bits−1) … 2^(bits−1) − 1`` (numpy or JAX)."""
+    xp = _xp(y)
     lsb = 2.0 * full_scale / (2.0**bits)
-    code = jnp.clip(jnp.round(y / lsb), -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1)
+    code = xp.clip(xp.round(y / lsb), -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1)
     return code * lsb
 
 
@@ -198,8 +208,8 @@ def _read(
         shot, rin, thermal = _noise_coefficients(params)
         var = (shot * jnp.sum(x, -1, keepdims=True) + thermal) + rin * ((x * x) @ (B * B).T)
     else:
-        x_t = _tiles(x, params.rows_per_bank)  # (batch, T, d_R)
-        B_t = _tiles(B, params.rows_per_bank)  # (n_k, T, d_R)
+        x_t = tiles(x, params.rows_per_bank)  # (batch, T, d_R)
+        B_t = tiles(B, params.rows_per_bank)  # (n_k, T, d_R)
         signal = jnp.einsum("btj,ktj->bkt", x_t, B_t)
         if not noise:
             return signal.sum(-1)
@@ -286,13 +296,13 @@ def noise_breakdown(e: jax.Array, B_realised: jax.Array, params: ReadoutParams) 
     their quadrature sum and ``effective_bits = log2(2N / (total·√12))``.
     """
     e = jnp.asarray(e, jnp.float32)
-    B_t = _tiles(jnp.asarray(B_realised, jnp.float32), params.rows_per_bank)
+    B_t = tiles(jnp.asarray(B_realised, jnp.float32), params.rows_per_bank)
     x, _ = encode(e, params)
     n_pass, n_tiles = x.shape[0], B_t.shape[1]
     gain2 = 4.0 if params.encoding == "offset" else 1.0
     var = {"shot": 0.0, "rin": 0.0, "thermal": 0.0}
     for p in range(n_pass):
-        terms = reading_variance_terms(_tiles(x[p], params.rows_per_bank), B_t, params)
+        terms = reading_variance_terms(tiles(x[p], params.rows_per_bank), B_t, params)
         for name, v in terms.items():
             full = jnp.broadcast_to(v, (e.shape[0], B_t.shape[0], n_tiles))
             var[name] = var[name] + float(jnp.mean(full.sum(-1)))

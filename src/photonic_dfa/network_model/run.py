@@ -8,7 +8,6 @@ the modules it calls. Used by the CLI (:mod:`~photonic_dfa.network_model.command
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -26,13 +25,16 @@ from photonic_dfa.io import ensure_writable_dir, read_npz, sha256_file, to_jsona
 from photonic_dfa.network_model.artifact import PhotonicModel, ReadoutParams, save_photonic_model
 
 __all__ = [
+    "Calibrated",
     "CalibrationUnreachableError",
     "ExtractResult",
+    "RowTiles",
     "check_hidden",
     "enable_compilation_cache",
     "extract",
     "readout_from_config",
     "run_budget",
+    "tile_rows",
 ]
 
 MODEL_FILE = "photonic_model.npz"
@@ -122,22 +124,6 @@ def readout_from_config(
     ).validate(where="[model]")
 
 
-def _geometry_key(bank: Any) -> str:
-    """A bank's design with its position removed (banks with equal keys share one circuit)."""
-    d = bank.model_dump(mode="json")
-    ox, oy = d["ports"]["in"]["center_um"]
-    for ring in d["rings"]:  # relative positions, to 0.1 nm (the layout's float round-off)
-        ring["center_um"] = [
-            round(ring["center_um"][0] - ox, 4),
-            round(ring["center_um"][1] - oy, 4),
-        ]
-        c = ring["heater"]["centroid_um"]
-        ring["heater"]["centroid_um"] = [round(c[0] - ox, 4), round(c[1] - oy, 4)]
-    d.pop("index")
-    d.pop("ports")
-    return json.dumps(d, sort_keys=True)
-
-
 def _feedback_settings(cfg: Any, readout: ReadoutParams, iterations: int) -> Any:
     """Measurement model of the calibration loop from the readout chain (units of B)."""
     import jax.numpy as jnp
@@ -169,8 +155,61 @@ def _sample_errors(rng: np.random.Generator, batch: int, n_out: int) -> np.ndarr
     return p.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class RowTiles:
+    """The rows of every ``B_k`` cut into bank-sized tiles: what calibration solves.
+
+    Attributes:
+        target: ``(R, d_R)`` target weights in units of B (zero where padded).
+        mask: ``(R, d_R)`` True where a channel carries a column of B.
+        bank_of: ``(R,)`` the physical bank of each row tile (rows of B_k go round the banks).
+        n_tiles: tiles per row of B (``ceil(n_outputs / d_R)``).
+    """
+
+    target: np.ndarray
+    mask: np.ndarray
+    bank_of: np.ndarray
+    n_tiles: int
+
+
+def tile_rows(B_ideal: Sequence[np.ndarray], d_r: int, d_c: int) -> RowTiles:
+    """Tile the rows of each ``B_k`` ``(n_k, n_outputs)`` over ``d_c`` banks of ``d_r`` rings, with
+    the one tiling of the readout (:func:`~photonic_dfa.network_model.readout.tiles`)."""
+    from photonic_dfa.network_model.readout import tiles
+
+    target = np.concatenate([tiles(B.astype(np.float64), d_r).reshape(-1, d_r) for B in B_ideal])
+    mask = np.concatenate([tiles(np.ones(B.shape, bool), d_r).reshape(-1, d_r) for B in B_ideal])
+    n_tiles = -(-B_ideal[0].shape[1] // d_r)
+    bank_of = np.concatenate([np.repeat(np.arange(B.shape[0]) % d_c, n_tiles) for B in B_ideal])
+    return RowTiles(target, mask, bank_of, n_tiles)
+
+
+@dataclass
+class Calibrated:
+    """The calibration of every row tile, reassembled from the per-design groups.
+
+    Attributes:
+        heater_mW, weights: ``(R, d_R)`` solved heater powers and realised optical weights.
+        rms_B, worst_B, bits: ``(R,)`` residual RMS and worst error (units of B), precision.
+        unreachable: ``(row tile, ring, target_B, realised_B, reason)`` of each unreached target.
+        summaries: one calibration summary per design group.
+        offsets_estimated_nm: ``(d_C, d_R)`` the controller's offset estimates (NaN in mode model).
+        transmission_sum: mean ``T + D`` of the calibrated channels (readout normalisation).
+    """
+
+    heater_mW: np.ndarray
+    weights: np.ndarray
+    rms_B: np.ndarray
+    worst_B: np.ndarray
+    bits: np.ndarray
+    unreachable: list[tuple[int, int, float, float, str]]
+    summaries: list[dict[str, Any]]
+    offsets_estimated_nm: np.ndarray
+    transmission_sum: float
+
+
 def extract(
-    layout: str | os.PathLike[str] | Any,
+    source: str | os.PathLike[str] | Any,
     hidden: Sequence[int],
     *,
     config: Config | None = None,
@@ -181,154 +220,257 @@ def extract(
     plots: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ExtractResult:
-    """Extract the photonic model of a network from a layout (see the module docstring).
+    """Extract the photonic model of a network from the circuit stage's bank circuits.
 
     Args:
-        layout: path of ``layout.json`` or a :class:`~photonic_dfa.layout.schema.LayoutDescription`.
+        source: ``bank_circuits.npz`` (or a :class:`~photonic_dfa.circuits.BankCircuits`); for
+            convenience a ``layout.json`` (or :class:`~photonic_dfa.layout.LayoutDescription`),
+            whose bank circuits are made first with the config's ``[circuit]`` section (this needs
+            simphony; the npz does not).
         hidden: hidden layer sizes ``n_k``.
-        config: the configuration (default: defaults, or ``config_path``).
+        config: the configuration (default: defaults, or ``config_path``); its ``[model]`` section
+            is used, and its ``[circuit]`` section only to make bank circuits from a layout.
         config_path: a TOML config file (recorded in the provenance).
         outdir: where ``photonic_model.npz``, its ``.json`` and plots go (None: nothing written).
         n_outputs: network outputs (columns of B_k).
         spectra: optional ``spectra.npz`` of the circuit stage (checked readable, hashed for the
-            provenance; the circuits are evaluated here in any case, at the heater powers needed).
+            provenance).
         plots: write the figures.
         progress: called with a short message at each step.
 
     Raises:
         ConfigError, ArtifactError, CalibrationUnreachableError: one line each.
     """
-    from photonic_dfa.config import load_config
-    from photonic_dfa.layout.schema import LayoutDescription, load_layout
+    import jax
 
-    say = progress or (lambda _msg: None)
-    times: dict[str, float] = {}
-    t_all = time.perf_counter()
+    from photonic_dfa.config import load_config
+
     hidden = check_hidden(hidden)
     if int(n_outputs) < 1:
         raise ConfigError(f"n_outputs = {n_outputs}: must be >= 1")
     cfg = config if config is not None else load_config(config_path)
-    mcfg = cfg.model
-    layout_path = None
-    if isinstance(layout, LayoutDescription):
-        desc = layout
-    else:
-        layout_path = Path(layout)
-        desc = load_layout(layout_path)
-    spectra_sha = None
-    if spectra is not None:
-        sp = Path(spectra)
-        read_npz(sp, "spectra file")  # readable, or a one-line error
-        spectra_sha = sha256_file(sp)
     if outdir is not None:
         ensure_writable_dir(outdir)
+    bank_circuits, inputs = _bank_circuits(source, cfg, spectra)
+    with jax.enable_x64(True):  # the bus circuits are evaluated in double precision
+        return _extract(
+            bank_circuits,
+            inputs,
+            hidden,
+            int(n_outputs),
+            cfg,
+            config_path,
+            outdir,
+            plots,
+            progress or (lambda _msg: None),
+        )
 
-    from photonic_dfa.network_model.calibration import bank_weight_range, calibrate
-    from photonic_dfa.network_model.channel_plan import plan_channels
+
+def _bank_circuits(source: Any, cfg: Config, spectra: Any) -> tuple[Any, dict[str, Any]]:
+    """The bank circuits to extract from, and the input files' provenance."""
+    from photonic_dfa.circuits.artifact import BankCircuits, load_bank_circuits
+
+    inputs: dict[str, Any] = {"spectra_file": None, "spectra_sha256": None}
+    if spectra is not None:
+        read_npz(Path(spectra), "spectra file")  # readable, or a one-line error
+        inputs.update(spectra_file=str(spectra), spectra_sha256=sha256_file(spectra))
+    if isinstance(source, BankCircuits):
+        bc = source
+    elif isinstance(source, (str, os.PathLike)) and Path(source).suffix == ".npz":
+        bc = load_bank_circuits(source)
+    else:
+        bc = _from_layout(source, cfg)
+    path = bc.path
+    inputs.update(
+        bank_circuits_file=str(path) if path else None,
+        bank_circuits_sha256=sha256_file(path) if path else None,
+        layout_file=bc.provenance.get("layout_file"),
+        layout_sha256=bc.provenance.get("layout_sha256"),
+    )
+    return bc, inputs
+
+
+def _from_layout(layout: Any, cfg: Config) -> Any:
+    """Make the bank circuits of a ``layout.json`` path or a LayoutDescription."""
+    from photonic_dfa.circuits.artifact import make_bank_circuits
+    from photonic_dfa.layout.schema import LayoutDescription, load_layout
+
+    if isinstance(layout, LayoutDescription):
+        return make_bank_circuits(layout, cfg.circuit)
+    return make_bank_circuits(load_layout(layout), cfg.circuit, layout_path=layout)
+
+
+def _extract(
+    bc: Any,
+    inputs: dict[str, Any],
+    hidden: tuple[int, ...],
+    n_outputs: int,
+    cfg: Config,
+    config_path: Any,
+    outdir: Any,
+    plots: bool,
+    say: Callable[[str], None],
+) -> ExtractResult:
+    """The steps of :func:`extract`, timed (see its docstring)."""
     from photonic_dfa.network_model.fabrication import draw_offsets
-    from photonic_dfa.network_model.weights import Evaluator, WeightModel
 
-    d_r = len(desc.banks[0].rings)
-    if any(len(b.rings) != d_r for b in desc.banks):
-        raise ArtifactError("layout: all banks must have the same number of rings")
-    d_c = int(mcfg.banks) if mcfg.banks is not None else len(desc.banks)
-    phys_geometry = [desc.banks[b % len(desc.banks)] for b in range(d_c)]
-    keys = [_geometry_key(b) for b in phys_geometry]
-    groups: dict[str, list[int]] = {}
-    for b, k in enumerate(keys):
-        groups.setdefault(k, []).append(b)
-
-    say("channel plan")
+    mcfg, ccfg = cfg.model, bc.circuit_config
+    times: dict[str, float] = {}
+    t_all = time.perf_counter()
+    d_r = bc.n_rings
+    d_c = int(mcfg.banks) if mcfg.banks is not None else len(bc.bank_design)
+    groups = _design_groups(bc, d_c)
+    plan = _timed(times, "channel_plan", say, "channel plan", _channel_plan, bc, ccfg, mcfg)
+    evaluators = _timed(
+        times, "circuits", say, "bus circuits", _evaluators, bc, groups, plan, ccfg.heater_max_mW
+    )
+    offsets = draw_offsets(d_c, d_r, mcfg.fab_sigma_nm, mcfg.fab_seed)
+    cannot = _check_reachable(plan, ccfg.heater_max_mW, mcfg.unreachable, d_r)
+    first = evaluators[bc.bank_design[0]]
+    scale, w_range = _timed(
+        times, "weight_range", say, "weight range", _weight_scale, first, plan, cannot, mcfg, d_r
+    )
+    rng = np.random.default_rng(mcfg.seed)
+    B_ideal = tuple(rng.uniform(-1.0, 1.0, (n, n_outputs)).astype(np.float32) for n in hidden)
+    rows = tile_rows(B_ideal, d_r, d_c)
+    readout = readout_from_config(
+        mcfg, rows_per_bank=d_r, banks=d_c, weight_scale=scale, transmission_sum=1.0
+    )
+    fb = _feedback_settings(mcfg, readout, mcfg.feedback_iterations)
+    say(f"calibration ({mcfg.calibration}) of {rows.target.shape[0]} rows on {d_c} banks")
     t = time.perf_counter()
-    spacing = mcfg.channel_spacing_nm
-    plan = plan_channels(
-        phys_geometry[0],
-        cfg.circuit,
-        spacing_nm=spacing,
+    cal = _calibrate_groups(evaluators, groups, rows, offsets, scale, mcfg, fb)
+    times["calibration"] = time.perf_counter() - t
+    _check_unreachable(cal, mcfg.unreachable)
+    readout = dataclasses.replace(readout, transmission_sum=cal.transmission_sum).validate()
+    B_real, heaters = _reassemble(B_ideal, cal, rows, scale, d_r)
+    say("noise and energy")
+    t = time.perf_counter()
+    noise = _noise_report(readout, B_real[0], n_outputs, mcfg.seed)
+    energy = _energy(hidden, n_outputs, d_r, d_c, mcfg, float(np.mean(cal.heater_mW[rows.mask])))
+    times["noise_energy"] = time.perf_counter() - t
+    report = _report(cfg, bc, plan, scale, w_range, rows, cal, offsets, d_c, noise, energy)
+    model = PhotonicModel(
+        hidden=hidden,
+        n_outputs=n_outputs,
+        B_ideal=B_ideal,
+        B_realised=tuple(B_real),
+        readout=readout,
+        provenance=_provenance(inputs, cfg, config_path),
+        calibration=to_jsonable(report),
+        heater_mW=heaters,
+        channel_wl_um=plan.channel_wl_um,
+        shift_nm=offsets,
+    )
+    result = ExtractResult(model=model, model_path=Path(), report=report, timings_s=times)
+    if outdir is not None:
+        _write(result, Path(outdir), plots, say)
+    times["total"] = time.perf_counter() - t_all
+    return result
+
+
+def _timed(times: dict[str, float], key: str, say: Callable, msg: str, fn: Callable, *args: Any):
+    say(msg)
+    t = time.perf_counter()
+    out = fn(*args)
+    times[key] = time.perf_counter() - t
+    return out
+
+
+def _design_groups(bc: Any, d_c: int) -> dict[int, list[int]]:
+    """Physical banks ``0..d_c−1`` (layout banks repeated cyclically) grouped by their design."""
+    groups: dict[int, list[int]] = {}
+    for b in range(d_c):
+        groups.setdefault(bc.bank_design[b % len(bc.bank_design)], []).append(b)
+    return groups
+
+
+def _channel_plan(bc: Any, ccfg: Any, mcfg: Any) -> Any:
+    from photonic_dfa.network_model.channel_plan import plan_channels
+
+    return plan_channels(
+        bc.design(0),
+        ccfg,
+        spacing_nm=mcfg.channel_spacing_nm,
         margin_nm=mcfg.resolved_blue_margin_nm(),
-        anchor_nm=cfg.circuit.channel_anchor_nm,
+        anchor_nm=ccfg.channel_anchor_nm,
         center_nm=mcfg.center_wl_nm,
     )
-    times["channel_plan"] = time.perf_counter() - t
 
-    say("bus circuits")
-    t = time.perf_counter()
-    evaluators = {
-        k: Evaluator(
-            WeightModel.build(
-                phys_geometry[idx[0]], cfg.circuit, plan.channel_wl_um, cfg.circuit.heater_max_mW
-            )
-        )
-        for k, idx in groups.items()
+
+def _evaluators(bc: Any, groups: dict[int, list[int]], plan: Any, p_max: float) -> dict:
+    """One weight evaluator per design (its circuits on the channel wavelengths)."""
+    from photonic_dfa.network_model.weights import Evaluator, WeightModel
+
+    return {
+        d: Evaluator(WeightModel.build(bc.designs[d], plan.channel_wl_um, p_max)) for d in groups
     }
-    times["circuits"] = time.perf_counter() - t
 
-    offsets = draw_offsets(d_c, d_r, mcfg.fab_sigma_nm, mcfg.fab_seed)
-    p_max = cfg.circuit.heater_max_mW
+
+def _check_reachable(plan: Any, p_max: float, policy: str, d_r: int) -> np.ndarray:
+    """Rings whose heater cannot bring them onto their channel (an error if policy or count say)."""
     cannot = np.nonzero(plan.heater_to_channel_mW > p_max)[0]
-    if cannot.size and (mcfg.unreachable == "error" or cannot.size == d_r):
+    if cannot.size and (policy == "error" or cannot.size == d_r):
         raise CalibrationUnreachableError(
             f"ring(s) {cannot.tolist()} cannot be tuned onto their channels, so their weights "
             f"cannot be realised: they need up to {plan.heater_to_channel_mW.max():.2f} mW, "
             f"[circuit] heater_max_mW = {p_max:g} (raise it or lower [model] blue_margin_nm)"
         )
-    say("weight range")
-    t = time.perf_counter()
-    first = evaluators[keys[0]]
+    return cannot
+
+
+def _weight_scale(
+    first: Any, plan: Any, cannot: np.ndarray, mcfg: Any, d_r: int
+) -> tuple[float, np.ndarray]:
+    """Optical weight per unit of B: a fraction of the range every tunable ring reaches in both
+    signs; and the ``(N, 2)`` weight range of each ring."""
+    from photonic_dfa.network_model.calibration import bank_weight_range
+
     w_range = bank_weight_range(first, np.zeros((1, d_r)), plan.spacing_nm)[0]
-    ok_rings = np.setdiff1d(np.arange(d_r), cannot)
-    scale = float(
-        mcfg.weight_range_fraction * min(w_range[ok_rings, 1].min(), -w_range[ok_rings, 0].max())
-    )
+    ok = np.setdiff1d(np.arange(d_r), cannot)
+    scale = float(mcfg.weight_range_fraction * min(w_range[ok, 1].min(), -w_range[ok, 0].max()))
     if not scale > 0:
         raise CalibrationUnreachableError(
             f"the rings cannot realise both signs of weight at their channels (weight range "
             f"[{w_range[:, 0].max():.3f}, {w_range[:, 1].min():.3f}]): check the channel plan"
         )
-    times["weight_range"] = time.perf_counter() - t
+    return scale, w_range
 
-    # target rows and their tiles
-    rng = np.random.default_rng(mcfg.seed)
-    B_ideal = tuple(rng.uniform(-1.0, 1.0, (n, n_outputs)).astype(np.float32) for n in hidden)
-    n_tiles = -(-n_outputs // d_r)
-    pad = n_tiles * d_r - n_outputs
-    tgt_list, mask_list, bank_list = [], [], []
-    for B in B_ideal:
-        Bp = np.pad(B.astype(np.float64), ((0, 0), (0, pad)))
-        tiles = Bp.reshape(B.shape[0], n_tiles, d_r)
-        m = np.pad(np.ones_like(B, bool), ((0, 0), (0, pad))).reshape(B.shape[0], n_tiles, d_r)
-        tgt_list.append(tiles.reshape(-1, d_r))
-        mask_list.append(m.reshape(-1, d_r))
-        bank_list.append(np.repeat(np.arange(B.shape[0]) % d_c, n_tiles))
-    target = np.concatenate(tgt_list)
-    mask = np.concatenate(mask_list)
-    bank_of = np.concatenate(bank_list)
 
-    readout = readout_from_config(
-        mcfg, rows_per_bank=d_r, banks=d_c, weight_scale=scale, transmission_sum=1.0
+def _calibrate_groups(
+    evaluators: dict,
+    groups: dict[int, list[int]],
+    rows: RowTiles,
+    offsets: np.ndarray,
+    scale: float,
+    mcfg: Any,
+    fb: Any,
+) -> Calibrated:
+    """Calibrate the row tiles of each design group and put the results back in row order."""
+    from photonic_dfa.network_model.calibration import calibrate
+
+    r, d_r = rows.target.shape
+    cal = Calibrated(
+        np.zeros((r, d_r)),
+        np.zeros((r, d_r)),
+        np.zeros(r),
+        np.zeros(r),
+        np.zeros(r),
+        [],
+        [],
+        np.full_like(offsets, np.nan),
+        0.0,
     )
-    fb = _feedback_settings(mcfg, readout, mcfg.feedback_iterations)
-
-    say(f"calibration ({mcfg.calibration}) of {target.shape[0]} rows on {d_c} banks")
-    t = time.perf_counter()
-    heater = np.zeros_like(target)
-    realised_w = np.zeros_like(target)
-    rms = np.zeros(target.shape[0])
-    worst = np.zeros(target.shape[0])
-    bits = np.zeros(target.shape[0])
-    unreachable: list[tuple[int, int, float, float, str]] = []
-    summaries = []
-    offsets_est = np.full_like(offsets, np.nan)
     tsum = []
-    for k, idx in groups.items():
-        ev = evaluators[k]
+    for d, idx in groups.items():
         local = {b: i for i, b in enumerate(idx)}
-        sel = np.nonzero(np.isin(bank_of, idx))[0]
+        sel = np.nonzero(np.isin(rows.bank_of, idx))[0]
+        which = np.array([local[b] for b in rows.bank_of[sel]])
         res = calibrate(
-            ev,
-            target[sel],
-            mask[sel],
-            np.array([local[b] for b in bank_of[sel]]),
+            evaluators[d],
+            rows.target[sel],
+            rows.mask[sel],
+            which,
             offsets[idx],
             scale=scale,
             mode=mcfg.calibration,
@@ -337,45 +479,50 @@ def extract(
             feedback=fb,
             seed=mcfg.fab_seed + 1,
         )
-        heater[sel], realised_w[sel] = res.heater_mW, res.weights
-        rms[sel], worst[sel], bits[sel] = res.rms_B, res.worst_B, res.bits
-        unreachable += [(int(sel[p]), r, tb, rb, why) for p, r, tb, rb, why in res.unreachable]
-        summaries.append(res.summary(mcfg.resolved_yield_min_bits()))
+        cal.heater_mW[sel], cal.weights[sel] = res.heater_mW, res.weights
+        cal.rms_B[sel], cal.worst_B[sel], cal.bits[sel] = res.rms_B, res.worst_B, res.bits
+        cal.unreachable += [(int(sel[p]), q, tb, rb, why) for p, q, tb, rb, why in res.unreachable]
+        cal.summaries.append(res.summary(mcfg.resolved_yield_min_bits()))
         if res.offsets_estimated_nm is not None:
-            offsets_est[idx] = res.offsets_estimated_nm
-        T, D = ev.transmissions(
-            res.heater_mW, offsets[idx][np.array([local[b] for b in bank_of[sel]])]
-        )
+            cal.offsets_estimated_nm[idx] = res.offsets_estimated_nm
+        T, D = evaluators[d].transmissions(res.heater_mW, offsets[idx][which])
         tsum.append((T + D)[res.mask])
-    times["calibration"] = time.perf_counter() - t
-    if unreachable and mcfg.unreachable == "error":
-        p, r, tb, rb, why = unreachable[0]
+    cal.transmission_sum = float(np.mean(np.concatenate(tsum)))
+    return cal
+
+
+def _check_unreachable(cal: Calibrated, policy: str) -> None:
+    if cal.unreachable and policy == "error":
+        p, r, tb, rb, why = cal.unreachable[0]
         raise CalibrationUnreachableError(
-            f"{len(unreachable)} ring target(s) cannot be realised, e.g. row tile {p} ring {r}: "
+            f"{len(cal.unreachable)} ring target(s) cannot be realised, e.g. row tile {p} ring {r}: "
             f"target {tb:+.3f}, reached {rb:+.3f} ({why}); lower [model] weight_range_fraction, "
             "raise [circuit] heater_max_mW or set [model] unreachable = 'report'"
         )
-    transmission_sum = float(np.mean(np.concatenate(tsum)))
-    readout = dataclasses.replace(readout, transmission_sum=transmission_sum).validate()
 
-    # realised matrices in units of B
-    B_real, heaters_layers = [], []
+
+def _reassemble(
+    B_ideal: Sequence[np.ndarray], cal: Calibrated, rows: RowTiles, scale: float, d_r: int
+) -> tuple[list[np.ndarray], tuple[np.ndarray, ...]]:
+    """Realised matrices ``B̃_k`` (units of B) and heater powers ``(n_k, T, d_R)`` per layer."""
+    B_real, heaters = [], []
     start = 0
     for B in B_ideal:
-        rows = B.shape[0] * n_tiles
-        wB = (realised_w[start : start + rows] / scale).reshape(B.shape[0], n_tiles * d_r)
-        B_real.append(wB[:, :n_outputs].astype(np.float32))
-        heaters_layers.append(heater[start : start + rows].reshape(B.shape[0], n_tiles, d_r))
-        start += rows
+        n = B.shape[0] * rows.n_tiles
+        wB = (cal.weights[start : start + n] / scale).reshape(B.shape[0], rows.n_tiles * d_r)
+        B_real.append(wB[:, : B.shape[1]].astype(np.float32))
+        h = cal.heater_mW[start : start + n].reshape(B.shape[0], rows.n_tiles, d_r)
+        heaters.append(h.astype(np.float64))
+        start += n
+    return B_real, tuple(heaters)
 
-    say("noise and energy")
-    t = time.perf_counter()
-    noise = _noise_report(readout, B_real[0], n_outputs, mcfg.seed)
+
+def _energy(hidden: Sequence[int], n_out: int, d_r: int, d_c: int, mcfg: Any, heater: float) -> Any:
     from photonic_dfa.network_model.energy import budget
 
-    energy = budget(
+    return budget(
         hidden,
-        n_outputs,
+        n_out,
         d_r,
         d_c,
         adc_gsps=mcfg.adc_gsps,
@@ -384,106 +531,114 @@ def extract(
         wall_plug_efficiency=mcfg.wall_plug_efficiency,
         modulator_pJ_per_symbol=mcfg.modulator_pJ_per_symbol,
         tia_power_mW=mcfg.tia_power_mW,
-        heater_mW_per_ring=float(np.mean(heater[mask])),
+        heater_mW_per_ring=heater,
         heater_source="mean solved heater power of this calibration",
     )
-    times["noise_energy"] = time.perf_counter() - t
 
-    ymin = mcfg.resolved_yield_min_bits()
-    ok = bits >= ymin
-    for p, *_ in unreachable:
-        ok[p] = False
-    per_bank = []
+
+def _per_bank(
+    rows: RowTiles, cal: Calibrated, ok: np.ndarray, offsets: np.ndarray, bc: Any, d_c: int
+) -> list[dict[str, Any]]:
+    out = []
     for b in range(d_c):
-        s = bank_of == b
-        per_bank.append(
+        s = rows.bank_of == b
+        est = cal.offsets_estimated_nm[b]
+        out.append(
             {
                 "bank": b,
-                "layout_bank": int(phys_geometry[b].index),
+                "layout_bank": b % len(bc.bank_design),
                 "rows": int(s.sum()),
-                "rms_B_median": float(np.median(rms[s])) if s.any() else None,
-                "bits_min": float(np.min(bits[s])) if s.any() else None,
-                "worst_B": float(np.max(worst[s])) if s.any() else None,
+                "rms_B_median": float(np.median(cal.rms_B[s])) if s.any() else None,
+                "bits_min": float(np.min(cal.bits[s])) if s.any() else None,
+                "worst_B": float(np.max(cal.worst_B[s])) if s.any() else None,
                 "within_tolerance": bool(np.all(ok[s])) if s.any() else None,
                 "offsets_nm": offsets[b].round(4).tolist(),
-                "offsets_estimated_nm": None
-                if np.isnan(offsets_est[b]).all()
-                else offsets_est[b].round(4).tolist(),
+                "offsets_estimated_nm": None if np.isnan(est).all() else est.round(4).tolist(),
             }
         )
-    report = {
+    return out
+
+
+def _report(
+    cfg: Config,
+    bc: Any,
+    plan: Any,
+    scale: float,
+    w_range: np.ndarray,
+    rows: RowTiles,
+    cal: Calibrated,
+    offsets: np.ndarray,
+    d_c: int,
+    noise: dict,
+    energy: Any,
+) -> dict[str, Any]:
+    """The calibration report (written into ``photonic_model.json``)."""
+    mcfg, ccfg = cfg.model, bc.circuit_config
+    ymin = mcfg.resolved_yield_min_bits()
+    ok = cal.bits >= ymin
+    for p, *_ in cal.unreachable:
+        ok[p] = False
+    per_bank = _per_bank(rows, cal, ok, offsets, bc, d_c)
+    heater, bits = cal.heater_mW, cal.bits
+    return {
         "mode": mcfg.calibration,
         "fab_sigma_nm": mcfg.fab_sigma_nm,
         "fab_seed": mcfg.fab_seed,
-        "thermal_crosstalk_length_um": cfg.circuit.crosstalk_length_um,
-        "heater_max_mW": cfg.circuit.heater_max_mW,
+        "thermal_crosstalk_length_um": ccfg.crosstalk_length_um,
+        "heater_max_mW": ccfg.heater_max_mW,
         "weight_scale": scale,
         "weight_range": {"min": w_range[:, 0].tolist(), "max": w_range[:, 1].tolist()},
         "channel_plan": plan.to_dict(),
-        "rows": int(target.shape[0]),
-        "rms_B_median": float(np.median(rms)),
-        "rms_B_max": float(np.max(rms)),
-        "worst_B_max": float(np.max(worst)),
+        "rows": int(rows.target.shape[0]),
+        "rms_B_median": float(np.median(cal.rms_B)),
+        "rms_B_max": float(np.max(cal.rms_B)),
+        "worst_B_max": float(np.max(cal.worst_B)),
         "bits_median": float(np.median(bits)),
         "bits_min": float(np.min(bits)),
         "bits_p05": float(np.percentile(bits, 5)),
         "yield_min_bits": ymin,
         "yield_rows": float(np.mean(ok)),
         "yield_banks": float(np.mean([pb["within_tolerance"] for pb in per_bank if pb["rows"]])),
-        "unreachable_count": len(unreachable),
+        "unreachable_count": len(cal.unreachable),
         "unreachable": [
             {"row_tile": p, "ring": r, "target_B": tb, "realised_B": rb, "reason": why}
-            for p, r, tb, rb, why in unreachable[:100]
+            for p, r, tb, rb, why in cal.unreachable[:100]
         ],
-        "heater_mW_mean": float(np.mean(heater[mask])),
+        "heater_mW_mean": float(np.mean(heater[rows.mask])),
         "heater_mW_max": float(np.max(heater)),
-        "groups": summaries,
+        "groups": cal.summaries,
         "per_bank": per_bank,
         "noise": noise,
         "energy": energy.to_dict(),
     }
-    provenance = {
+
+
+def _provenance(inputs: dict[str, Any], cfg: Config, config_path: Any) -> dict[str, Any]:
+    return {
         "package": "photonic_dfa",
         "version": __version__,
-        "layout_file": str(layout_path) if layout_path else None,
-        "layout_sha256": sha256_file(layout_path) if layout_path else None,
-        "spectra_file": str(spectra) if spectra is not None else None,
-        "spectra_sha256": spectra_sha,
+        **inputs,
         "config_file": str(config_path) if config_path is not None else None,
         "config_sha256": sha256_file(config_path) if config_path is not None else None,
-        "model_config_hash": config_hash(mcfg),
+        "model_config_hash": config_hash(cfg.model),
         "circuit_config_hash": config_hash(cfg.circuit),
-        "model_config": mcfg.model_dump(mode="json"),
+        "model_config": cfg.model.model_dump(mode="json"),
         "created_unix": time.time(),
     }
-    model = PhotonicModel(
-        hidden=hidden,
-        n_outputs=int(n_outputs),
-        B_ideal=B_ideal,
-        B_realised=tuple(B_real),
-        readout=readout,
-        provenance=provenance,
-        calibration=to_jsonable(report),
-        heater_mW=tuple(h.astype(np.float64) for h in heaters_layers),
-        channel_wl_um=plan.channel_wl_um,
-        shift_nm=offsets,
-    )
-    result = ExtractResult(model=model, model_path=Path(), report=report, timings_s=times)
-    if outdir is not None:
-        out = Path(outdir)
-        say("writing")
-        t = time.perf_counter()
-        report["timings_s"] = {k: round(v, 3) for k, v in times.items()}
-        model = dataclasses.replace(model, calibration=to_jsonable(report))
-        result.model = model
-        result.model_path = save_photonic_model(model, out / MODEL_FILE)
-        if plots:
-            from photonic_dfa.network_model.plots import write_plots
 
-            result.plots = write_plots(model, out)
-        times["write"] = time.perf_counter() - t
-    times["total"] = time.perf_counter() - t_all
-    return result
+
+def _write(result: ExtractResult, out: Path, plots: bool, say: Callable[[str], None]) -> None:
+    """Write ``photonic_model.npz`` (+ ``.json``) and the figures into ``out``."""
+    say("writing")
+    t = time.perf_counter()
+    result.report["timings_s"] = {k: round(v, 3) for k, v in result.timings_s.items()}
+    result.model = dataclasses.replace(result.model, calibration=to_jsonable(result.report))
+    result.model_path = save_photonic_model(result.model, out / MODEL_FILE)
+    if plots:
+        from photonic_dfa.network_model.plots import write_plots
+
+        result.plots = write_plots(result.model, out)
+    result.timings_s["write"] = time.perf_counter() - t
 
 
 def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) -> dict[str, Any]:
@@ -544,12 +699,13 @@ def run_budget(
         heater_mW_per_ring = float(np.mean(np.concatenate([h.ravel() for h in pm.heater_mW])))
         source = f"mean solved heater power of {model_path}"
     if heater_mW_per_ring is None:
+        from photonic_dfa.circuits.bank_circuit import BankDesign
         from photonic_dfa.layout.planner import design_bank
         from photonic_dfa.network_model.channel_plan import plan_channels
 
-        bank = design_bank(cfg.layout)
+        design = BankDesign.from_geometry(design_bank(cfg.layout), cfg.circuit)
         plan = plan_channels(
-            bank,
+            design,
             cfg.circuit,
             spacing_nm=m.channel_spacing_nm,
             margin_nm=m.resolved_blue_margin_nm(),

@@ -4,7 +4,7 @@ A balanced photodetector takes drop − through, so WDM channel ``j`` is weighte
 ``w_j(P) = D(λ_j; P) − T(λ_j; P)`` where ``D``, ``T`` are the bank's in → drop and in → through power
 transmissions (every ring of the bus, its reflections and the heater crosstalk included) at heater
 powers ``P`` (mW), evaluated by :class:`photonic_dfa.circuits.BankCircuit`, the circuit stage's
-exact, differentiable bus model.
+exact, differentiable bus model, built from a bank design of ``bank_circuits.npz``.
 
 Channel ``j``'s weight depends on the heaters only through the ring phases *at λ_j*. The model
 therefore holds one single-wavelength circuit per channel, stacked along a leading axis (the
@@ -13,8 +13,9 @@ pass per channel, vmapped over the channels: ~5× the cost of the weights alone,
 through the N-wavelength circuit costs N forward passes of the whole circuit (measured on this
 machine, 1,600 banks × 10 rings: 0.8 s vs 2.1 s per Jacobian).
 
-All evaluations go through one jitted function of fixed chunk shape (:class:`Evaluator`), so the
-circuit — whose XLA compilation takes tens of seconds — is compiled once per run.
+All evaluations go through two jitted functions of fixed chunk shape (:class:`Evaluator`: weights
+with their Jacobian, and transmissions alone), so the circuit — whose XLA compilation takes tens of
+seconds — is compiled once per run for each.
 """
 
 from __future__ import annotations
@@ -48,16 +49,14 @@ class WeightModel:
 
     @classmethod
     def build(
-        cls, bank: Any, circuit_cfg: Any, channel_wl_um: Sequence[float], heater_max_mW: float
+        cls, design: Any, channel_wl_um: Sequence[float], heater_max_mW: float
     ) -> WeightModel:
-        """Load the bank's circuit on the channel wavelengths (simphony data read here, once)."""
-        from photonic_dfa.circuits import BankCircuit
+        """Evaluate a :class:`~photonic_dfa.circuits.BankDesign` on the channel wavelengths."""
+        from photonic_dfa.circuits.bank_circuit import BankCircuit
 
         wl = np.asarray(channel_wl_um, np.float64)
-        full = BankCircuit.from_geometry(bank, circuit_cfg, wl)
-        singles = [
-            BankCircuit.from_geometry(bank, circuit_cfg, wl[k : k + 1]) for k in range(wl.size)
-        ]
+        full = BankCircuit.build(design, wl)
+        singles = [BankCircuit.build(design, wl[k : k + 1]) for k in range(wl.size)]
         # one treedef (the first circuit's static data, identical for all) over stacked leaves
         _, treedef = jax.tree_util.tree_flatten(singles[0])
         per = [jax.tree_util.tree_flatten(c)[0] for c in singles]
@@ -88,13 +87,6 @@ class WeightModel:
         T, D = self.circuit.through_drop(heater_mW, shift_nm)
         return D - T
 
-    def value_and_jacobian(
-        self, heater_mW: jax.Array, shift_nm: jax.Array
-    ) -> tuple[jax.Array, jax.Array]:
-        """Weights ``(N,)`` and Jacobian ``J[j, i] = ∂w_j/∂P_i`` ``(N, N)`` (1/mW) of one bank
-        (``heater_mW``, ``shift_nm``: ``(N,)``); vmap over banks."""
-        return _value_and_jacobian(self.stacked, heater_mW, shift_nm)
-
     # -- helpers (numpy in/out) -----------------------------------------------------------------
     def own_heater_curves(
         self, effective_mW: np.ndarray, shift_nm: np.ndarray | None = None
@@ -119,15 +111,6 @@ class WeightModel:
         T, D = fn(jnp.asarray(shifts))  # (B, G, N, K)
         idx = np.arange(n)
         return np.asarray(D)[..., idx, idx] - np.asarray(T)[..., idx, idx]
-
-
-@jax.jit
-def _own_curves(circuit: Any, p: jax.Array, shifts: jax.Array) -> jax.Array:
-    def one(s: jax.Array) -> jax.Array:
-        T, D = circuit.ring_through_drop(p, s[None, :])
-        return D - T
-
-    return jax.vmap(one)(shifts)
 
 
 def _one(c: Any, p: jax.Array, s: jax.Array) -> jax.Array:

@@ -156,7 +156,10 @@ def write_versioned_npz(
     npz, atomically (no pickled objects)."""
     buf = io.BytesIO()
     entries = {meta_key: np.array(json.dumps(to_jsonable(meta))), **arrays}
-    (np.savez_compressed if compressed else np.savez)(buf, **entries)  # type: ignore[operator]
+    if compressed:
+        np.savez_compressed(buf, allow_pickle=False, **entries)
+    else:
+        np.savez(buf, allow_pickle=False, **entries)
     return atomic_write_bytes(path, buf.getvalue())
 
 

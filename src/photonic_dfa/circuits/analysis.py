@@ -155,7 +155,7 @@ def ring_spectrum(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Through and drop power ``(K,)`` of one ring alone, for an extra round-trip phase ``(K,)``
     (direct elimination, :func:`~.solver.ring_block_exact`)."""
-    block = ring_block_exact(arrays.c_in, arrays.c_drop, arrays.section_t, phase_rad)
+    block = ring_block_exact(arrays.c_in, arrays.c_drop, arrays.section_t, np.asarray(phase_rad))
     return np.abs(np.asarray(block[..., 2, 0])) ** 2, np.abs(np.asarray(block[..., 1, 0])) ** 2
 
 

@@ -266,8 +266,9 @@ def _design(
 ) -> BankDesign:
     arrays = {name: data[f"design{i}_{name}"] for name in _ARRAYS}
     n = arrays["radius_um"].size
+    sizes: dict[int | str, int] = {"N": n, "N+1": n + 1, 2: 2}
     for name, (kind, shape) in _ARRAYS.items():
-        want = tuple({"N": n, "N+1": n + 1}.get(s, s) for s in shape)  # type: ignore[call-overload]
+        want = tuple(sizes[s] for s in shape)
         a = arrays[name]
         if a.shape != want or a.dtype.kind not in ("iu" if kind == "i" else "f"):
             what = "integers" if kind == "i" else "floats"
@@ -278,12 +279,22 @@ def _design(
     if idx[0] < 0 or idx[-1] >= len(couplers):
         raise ArtifactError(f"{where}: design{i} refers to a coupler that is not in the file")
     local = {j: k for k, j in enumerate(idx)}
+    f = {k: arrays[k].astype(np.float64) for k in _ARRAYS if not k.startswith("coupler_")}
     return BankDesign(
         couplers=tuple(couplers[j] for j in idx),
         coupler_in=tuple(local[int(j)] for j in arrays["coupler_in"]),
         coupler_drop=tuple(local[int(j)] for j in arrays["coupler_drop"]),
-        **{k: arrays[k].astype(np.float64) for k in _ARRAYS if not k.startswith("coupler_")},
+        radius_um=f["radius_um"],
+        straight_um=f["straight_um"],
+        round_trip_um=f["round_trip_um"],
+        heated_length_um=f["heated_length_um"],
+        heater_centroid_um=f["heater_centroid_um"],
+        bus_through_um=f["bus_through_um"],
+        bus_drop_um=f["bus_drop_um"],
         waveguide=WaveguideCoefficients(**dm["waveguide"]),
+        loss_dB_cm=float(dm["loss_dB_cm"]),
+        dneff_dT_per_K=float(dm["dneff_dT_per_K"]),
+        thermal_impedance_K_per_mW=float(dm["thermal_impedance_K_per_mW"]),
+        crosstalk_length_um=float(dm["crosstalk_length_um"]),
         conditioning=Conditioning(**dm["conditioning"]),
-        **{k: float(dm[k]) for k in _SCALARS},
     )

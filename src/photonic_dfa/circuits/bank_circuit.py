@@ -538,7 +538,7 @@ class BankCircuit:
         u = self.section_t * jnp.exp(0.5j * phase)
         return jnp.moveaxis(u, (-2, -1), (0, 1))
 
-    def _rational(self) -> tuple[jnp.ndarray, ...]:
+    def _rational(self) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray, jnp.ndarray]:
         """The rational form per ring: ``(4, 4, N, K)``, ``(5, 4, 4, N, K)``, ``(N, K)``, ``(N, K)``."""
         n, k = self.n_rings, self.wl_um.shape[0]
         if self.tr_m.shape[0] == 1:  # one coupler pair for all rings: broadcast, no copy

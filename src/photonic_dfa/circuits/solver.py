@@ -62,7 +62,7 @@ _B_EXT = (2, 0)  # B.p3 = L_drop, B.p1 = R_drop
 # --------------------------------------------------------------------------------------------
 
 
-def _embed_cols(m: np.ndarray, cols: tuple[int, int]) -> np.ndarray:
+def _embed_cols(m: jnp.ndarray, cols: tuple[int, int]) -> jnp.ndarray:
     """``(..., r, 2)`` → ``(..., r, 4)`` with the two columns placed at LR positions ``cols``."""
     out = jnp.zeros(m.shape[:-1] + (4,), dtype=m.dtype)
     return out.at[..., cols[0]].set(m[..., 0]).at[..., cols[1]].set(m[..., 1])
@@ -255,7 +255,8 @@ def _fold_bus(blocks: jnp.ndarray, bus_through_t: jnp.ndarray, bus_drop_t: jnp.n
 
 
 def _take(s: Blocks, i) -> Blocks:
-    return tuple(x[:, :, i] for x in s)
+    ll, lr, rl, rr = s
+    return ll[:, :, i], lr[:, :, i], rl[:, :, i], rr[:, :, i]
 
 
 def _identity_like(x: jnp.ndarray) -> Blocks:

@@ -56,7 +56,7 @@ DEFAULT_TIA_NOISE_PA_RTHZ = 20.0
 DEFAULT_RIN_DB_HZ = -150.0
 #: 8-bit ADC at 5 GS/s (the class of the 76 mW converter of [Filipovich22])
 DEFAULT_ADC_BITS = 8
-DEFAULT_ENCODING = "offset"
+DEFAULT_ENCODING: Literal["offset", "two_pass"] = "offset"
 
 
 class ModelConfig(StageConfig):

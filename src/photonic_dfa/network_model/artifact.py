@@ -22,8 +22,6 @@ config defaults only: a training node needs no gdsfactory or simphony to read th
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -36,7 +34,12 @@ import numpy as np
 
 from photonic_dfa.config import model as _defaults
 from photonic_dfa.errors import ArtifactError
-from photonic_dfa.io import atomic_write_bytes, atomic_write_json, read_npz, sha256_file
+from photonic_dfa.io import (
+    atomic_write_json,
+    read_versioned_npz,
+    sha256_file,
+    write_versioned_npz,
+)
 
 __all__ = [
     "ENCODINGS",
@@ -168,7 +171,8 @@ class ReadoutParams:
             if k not in _STATIC_FIELDS
         }
         statics = {k: data[k] for k in _STATIC_FIELDS}
-        return cls(**statics, **floats).validate(where=where)
+        values: dict[str, Any] = {**statics, **floats}
+        return cls(**values).validate(where=where)
 
 
 jax.tree_util.register_dataclass(
@@ -277,12 +281,7 @@ def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> P
             arrays[f"heater_mW_{k}"] = np.asarray(model.heater_mW[k], np.float64)
     arrays["channel_wl_um"] = np.asarray(model.channel_wl_um, np.float64)
     arrays["shift_nm"] = np.asarray(model.shift_nm, np.float64)
-    from photonic_dfa.io import to_jsonable
-
-    arrays["meta"] = np.array(json.dumps(to_jsonable(meta)))
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
+    write_versioned_npz(path, meta, arrays)
     sidecar = dict(meta)
     sidecar["npz"] = {"file": path.name, "sha256": sha256_file(path)}
     atomic_write_json(path.with_suffix(".json"), sidecar)
@@ -308,21 +307,7 @@ def load_photonic_model(
     """
     path = Path(path)
     where = str(path)
-    data = read_npz(path, "photonic model")
-    if "meta" not in data:
-        raise ArtifactError(f"{where}: not a photonic_dfa photonic model (no 'meta' entry)")
-    try:
-        meta = json.loads(str(data["meta"]))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ArtifactError(f"{where}: corrupt 'meta' entry ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("schema") != MODEL_SCHEMA:
-        raise ArtifactError(f"{where}: not a photonic model (schema must be {MODEL_SCHEMA!r})")
-    version = meta.get("schema_version")
-    if version != MODEL_SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{where}: photonic model schema_version {version!r} is not supported "
-            f"(this photonic_dfa reads version {MODEL_SCHEMA_VERSION})"
-        )
+    meta, data = read_versioned_npz(path, "photonic model", MODEL_SCHEMA, MODEL_SCHEMA_VERSION)
     try:
         model_hidden = tuple(int(n) for n in meta["hidden"])
         model_outputs = int(meta["n_outputs"])

@@ -645,21 +645,22 @@ def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) 
     """Per-MAC error of the readout (paper units), effective bits, per-source breakdown; and the
     paper's Gaussian model for comparison."""
     import jax
+    import jax.numpy as jnp
 
     from photonic_dfa.network_model.readout import mac_error_stats, noise_breakdown
 
-    e = _sample_errors(np.random.default_rng(seed + 7), 4096, n_out)
+    e = jnp.asarray(_sample_errors(np.random.default_rng(seed + 7), 4096, n_out))
     key = jax.random.key(seed)
-    B = B[: min(512, B.shape[0])]
+    Bj = jnp.asarray(B[: min(512, B.shape[0])])
     paper = dataclasses.replace(readout, noise_model="paper_gaussian")
     physical = dataclasses.replace(readout, noise_model="physical")
     out = {
         "samples": "e = softmax(z) - onehot(y), z ~ N(0, 2^2), 4096 samples",
         "channel_power_mW": float(readout.channel_power_mW),
-        "physical": mac_error_stats(key, e, B, physical),
-        "breakdown": noise_breakdown(e, B, physical),
-        "paper_gaussian": mac_error_stats(key, e, B, paper),
-        "two_pass": mac_error_stats(key, e, B, dataclasses.replace(physical, encoding="two_pass")),
+        "physical": mac_error_stats(key, e, Bj, physical),
+        "breakdown": noise_breakdown(e, Bj, physical),
+        "paper_gaussian": mac_error_stats(key, e, Bj, paper),
+        "two_pass": mac_error_stats(key, e, Bj, dataclasses.replace(physical, encoding="two_pass")),
     }
     return {
         k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in out.items()

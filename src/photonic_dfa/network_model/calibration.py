@@ -512,7 +512,7 @@ def calibrate(
     iterations: int = 30,
     damping: float = 1e-3,
     feedback: FeedbackSettings | None = None,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     tol_B: float = 1e-3,
 ) -> CalibrationResult:
     """Calibrate all problems (row tiles) on their physical banks.

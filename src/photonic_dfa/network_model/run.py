@@ -369,6 +369,13 @@ def _extract(
     return result
 
 
+def _child_seed(seed: int) -> np.random.SeedSequence:
+    """An independent stream beside ``default_rng(seed)``: the first child of ``SeedSequence(seed)``
+    (the controller's readout noise beside the fabrication offsets drawn from ``fab_seed``; the
+    noise samples of the report beside the matrices B drawn from ``seed``)."""
+    return np.random.SeedSequence(seed).spawn(1)[0]
+
+
 def _timed(times: dict[str, float], key: str, say: Callable, msg: str, fn: Callable, *args: Any):
     say(msg)
     t = time.perf_counter()
@@ -477,7 +484,7 @@ def _calibrate_groups(
             iterations=mcfg.iterations,
             damping=mcfg.damping,
             feedback=fb,
-            seed=mcfg.fab_seed + 1,
+            seed=_child_seed(mcfg.fab_seed),
         )
         cal.heater_mW[sel], cal.weights[sel] = res.heater_mW, res.weights
         cal.rms_B[sel], cal.worst_B[sel], cal.bits[sel] = res.rms_B, res.worst_B, res.bits
@@ -649,7 +656,7 @@ def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) 
 
     from photonic_dfa.network_model.readout import mac_error_stats, noise_breakdown
 
-    e = jnp.asarray(_sample_errors(np.random.default_rng(seed + 7), 4096, n_out))
+    e = jnp.asarray(_sample_errors(np.random.default_rng(_child_seed(seed)), 4096, n_out))
     key = jax.random.key(seed)
     Bj = jnp.asarray(B[: min(512, B.shape[0])])
     paper = dataclasses.replace(readout, noise_model="paper_gaussian")

@@ -27,18 +27,27 @@ HELP = "Silicon-photonic DFA: layout → circuits → calibrated transfer matric
 #: command name -> ("module:function", one-line help shown by ``photonic-dfa --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
     "layout": ("photonic_dfa.layout.commands:layout", "Draw the microring weight-bank array."),
-    "sweep": ("photonic_dfa.circuits.commands:sweep", "Simulate the weight-bank buses of a layout."),
+    "sweep": (
+        "photonic_dfa.circuits.commands:sweep",
+        "Simulate the weight-bank buses of a layout.",
+    ),
     "extract": (
         "photonic_dfa.network_model.commands:extract",
-        "Calibrate the weight banks of a layout for a network.",
+        "Calibrate the weight banks of LAYOUT_JSON for a network.",
     ),
     "budget": (
         "photonic_dfa.network_model.commands:budget",
-        "Print the OPS and the itemised power budget.",
+        "Print the OPS (IPC 2020 eq. 3) and the itemised power budget (pJ per MAC).",
     ),
-    "train": ("photonic_dfa.training.commands:train", "Train an MLP on MNIST."),
+    "train": (
+        "photonic_dfa.training.commands:train",
+        "Train an MLP on MNIST with backprop or (photonic) DFA.",
+    ),
     "compare": ("photonic_dfa.training.commands:compare", "Compare training runs."),
-    "run": ("photonic_dfa.run_command:run", "The whole pipeline."),
+    "run": (
+        "photonic_dfa.run_command:run",
+        "The whole pipeline: layout → sweep → extract → train → report.",
+    ),
 }
 
 
@@ -63,6 +72,20 @@ class _LazyGroup(typer.core.TyperGroup):
         command.name = cmd_name
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # one suggestion, from the lazy command names
+            from difflib import get_close_matches
+
+            matches = get_close_matches(args[0], list(COMMANDS)) if args else []
+            if matches and "Did you mean" not in exc.message:
+                names = ", ".join(repr(m) for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
         try:
@@ -78,7 +101,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    suggest_commands=False,  # click itself says "Did you mean …?" once
+    suggest_commands=False,  # _LazyGroup.resolve_command says "Did you mean …?", once
 )
 
 

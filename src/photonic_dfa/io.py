@@ -123,8 +123,8 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
         what: what the file is meant to be (``"checkpoint"``, ``"photonic model"``…), for messages.
 
     Raises:
-        ArtifactError: one line: the file does not exist, or is not a readable npz (truncated,
-            corrupt, not a zip archive).
+        ArtifactError: one line: the file does not exist, is not an npz at all (e.g. a JSON
+            file), or is not a readable npz (truncated, corrupt).
     """
     import zipfile
 
@@ -133,6 +133,17 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{what} {str(path)!r} does not exist")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ArtifactError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
+    if head != b"PK\x03\x04":
+        kind = "JSON or text" if head[:1] in (b"{", b"[") else "not a zip archive"
+        raise ArtifactError(
+            f"{what} {str(path)!r} is not an npz file ({kind}, starts with {head!r}); pass the "
+            ".npz file itself, e.g. not its .json sidecar"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}

@@ -10,7 +10,8 @@ __all__ = ["parse_heater", "sweep"]
 
 
 def parse_heater(text: str | None) -> str | float | list[float]:
-    """``--heater-mW``: ``bias`` (default), one power for every ring, or comma-separated powers."""
+    """``--heater-mw``: ``bias`` (default), one power for every ring, or comma-separated powers
+    (each ≥ 0 mW)."""
     from photonic_dfa.errors import ConfigError
 
     if text is None or text.strip().lower() == "bias":
@@ -19,10 +20,12 @@ def parse_heater(text: str | None) -> str | float | list[float]:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
         raise ConfigError(
-            f"--heater-mW {text!r}: use 'bias', one power (mW) or comma-separated powers"
+            f"--heater-mw {text!r}: use 'bias', one power (mW) or comma-separated powers"
         ) from None
     if not values:
-        raise ConfigError("--heater-mW is empty")
+        raise ConfigError("--heater-mw is empty")
+    if any(v < 0 for v in values):
+        raise ConfigError(f"--heater-mw {text!r}: heater powers must be >= 0 mW")
     return values[0] if len(values) == 1 else values
 
 
@@ -35,11 +38,14 @@ def sweep(
     points: int | None = typer.Option(None, "--points", help="Wavelength points."),
     heater_mW: str | None = typer.Option(
         None,
-        "--heater-mW",
+        "--heater-mw",
         help="Heater state: 'bias' (onto the channel grid, default), one power for every ring, "
         "or comma-separated powers per ring (mW).",
     ),
-    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file."),
+    heater_mW_old: str | None = typer.Option(None, "--heater-mW", hidden=True),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="TOML config; its \\[circuit] section is used."
+    ),
     bank: list[int] | None = typer.Option(None, "--bank", help="Bank index (repeatable)."),
 ) -> None:
     """Simulate the weight-bank buses of a layout: spectra, heater tuning, design space or
@@ -60,7 +66,7 @@ def sweep(
         wl_start_nm=wl_start_nm,
         wl_stop_nm=wl_stop_nm,
         points=points,
-        heater_mW=parse_heater(heater_mW),
+        heater_mW=parse_heater(heater_mW if heater_mW is not None else heater_mW_old),
         banks=bank or None,
     )
     import sys

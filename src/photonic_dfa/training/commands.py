@@ -80,7 +80,7 @@ def train(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue RUNDIR from its checkpoint."),
     extra_hidden: list[str] | None = typer.Argument(
-        None, hidden=True, metavar="[SIZES]...", help="more --hidden sizes"
+        None, metavar="[SIZES]...", help="More hidden sizes: --hidden 800 800 puts 800 here."
     ),
 ) -> None:
     """Train an MLP on MNIST with backprop or (photonic) DFA; writes history.json, metrics.json,

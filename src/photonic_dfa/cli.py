@@ -11,6 +11,7 @@ interruption (Ctrl-C) into an ``interrupted: …`` line and status 130, and an o
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -150,5 +151,14 @@ def run_app(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Entry point of the console script (exit status: 0, 1 OS error, 2 bad input, 130 Ctrl-C)."""
-    sys.exit(run_app())
+    """Entry point of the console script (exit status: 0, 1 OS error, 2 bad input, 130 Ctrl-C).
+
+    After an interruption the process ends at once (every file is already complete), so a
+    further Ctrl-C during the interpreter's shutdown cannot turn status 130 into a kill.
+    """
+    status = run_app()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)

@@ -52,7 +52,8 @@ def _watch(rfd: int, stop: threading.Event, on_abort: Callable[[], None] | None)
 def graceful_sigint(on_abort: Callable[[], None] | None = None) -> Iterator[threading.Event]:
     """Within the block, the first SIGINT sets the returned event; the second calls ``on_abort``
     (e.g. to record the run as interrupted and print how to resume) and ends the process with
-    status :data:`ABORT_STATUS` at once. Outside the main thread, the event is never set."""
+    status :data:`ABORT_STATUS` at once — also after the block, if the first one stopped it.
+    Outside the main thread, the event is never set."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -67,7 +68,19 @@ def graceful_sigint(on_abort: Callable[[], None] | None = None) -> Iterator[thre
         yield stop
     finally:
         signal.set_wakeup_fd(previous_fd)
-        signal.signal(signal.SIGINT, previous_handler)
+        # once interrupted, a further Ctrl-C (while the process winds down) still aborts at once
+        signal.signal(signal.SIGINT, _abort_handler(on_abort) if stop.is_set() else previous_handler)
         os.close(wfd)
         watcher.join(timeout=1.0)
         os.close(rfd)
+
+
+def _abort_handler(on_abort: Callable[[], None] | None) -> Callable[[int, object], None]:
+    def handler(signum: int, frame: object) -> None:
+        if on_abort is not None:
+            with contextlib.suppress(Exception):
+                on_abort()
+        sys.stderr.flush()
+        os._exit(ABORT_STATUS)
+
+    return handler

@@ -24,9 +24,7 @@ from _common import HERE, figure, write_results
 
 REPO = HERE.parent
 CODE = (
-    "import sys; sys.argv = ['photonic-dfa', '--help']\n"
-    "from photonic_dfa.cli import main\n"
-    "main()\n"
+    "import sys; sys.argv = ['photonic-dfa', '--help']\nfrom photonic_dfa.cli import main\nmain()\n"
 )
 
 

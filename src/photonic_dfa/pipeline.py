@@ -193,7 +193,9 @@ STAGES: tuple[Stage, ...] = (
         extra_key=lambda cfg: {"hidden": list(cfg.training.hidden)},
         enabled=lambda cfg: cfg.run.photonic,
     ),
-    Stage("train", ("training", "run"), ("model:photonic_model.npz",), _run_train, keep_partial=True),
+    Stage(
+        "train", ("training", "run"), ("model:photonic_model.npz",), _run_train, keep_partial=True
+    ),
 )
 
 
@@ -298,9 +300,7 @@ def _run_stage(
         _remove(workdir)
     ensure_writable_dir(workdir)
     start = time.perf_counter()
-    ctx = StageContext(
-        lambda msg: log(f"[{stage.name}] {msg}"), kw["progress"], kw["resume_hint"]
-    )
+    ctx = StageContext(lambda msg: log(f"[{stage.name}] {msg}"), kw["progress"], kw["resume_hint"])
     try:
         outputs, summary = stage.run(cfg, workdir, inputs, ctx)
         final = outdir / stage.name
@@ -398,7 +398,14 @@ def _run_stages(
         else:
             log(f"[{stage.name}] running…")
             outputs, summary = _run_stage(
-                stage, cfg, out, inputs, key, log, force=force, progress=progress,
+                stage,
+                cfg,
+                out,
+                inputs,
+                key,
+                log,
+                force=force,
+                progress=progress,
                 resume_hint=resume_hint,
             )
             log(f"[{stage.name}] done in {time.perf_counter() - start:.1f} s")

@@ -56,7 +56,9 @@ def table(title: str, columns: list[str], rows: list[list[Any]], digits: int = 3
     cells = [[fmt(c, digits) for c in row] for row in rows]
     bad = [r for r in cells if len(r) != len(columns)]
     if bad:
-        raise ValueError(f"table {title!r}: a row has {len(bad[0])} cells for {len(columns)} columns")
+        raise ValueError(
+            f"table {title!r}: a row has {len(bad[0])} cells for {len(columns)} columns"
+        )
     return {"title": title, "columns": list(columns), "rows": cells}
 
 

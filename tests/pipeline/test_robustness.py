@@ -121,7 +121,15 @@ def test_a_second_run_in_the_same_directory_refuses_naming_the_pid(complete_run,
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (out / ".lock").write_text(f"{holder.pid}\n")
-        cmd = [sys.executable, "-m", "photonic_dfa", "run", str(tmp_path / "c.toml"), "-o", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "photonic_dfa",
+            "run",
+            str(tmp_path / "c.toml"),
+            "-o",
+            str(out),
+        ]
         _config(tmp_path / "c.toml")
         done = subprocess.run(cmd, capture_output=True, text=True, env=_env(tmp_path), timeout=60)
         assert done.returncode == 2
@@ -183,7 +191,11 @@ def test_a_full_disk_in_the_process_is_exit_2_and_one_line(tmp_path):
         f"{str(tmp_path / 'out')!r}]))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(tmp_path), timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
     )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()

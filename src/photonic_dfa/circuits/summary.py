@@ -28,11 +28,11 @@ def passivity_note(sigma_max_raw: float | None, passivity: str) -> str:
     if passivity == "none":
         return (
             f"Coupler data: largest singular value {sigma_max_raw:.4f} (non-passive by "
-            f"{excess:.2f} %), used as they are ([circuit] passivity = \"none\")."
+            f'{excess:.2f} %), used as they are ([circuit] passivity = "none").'
         )
     return (
         f"Coupler data made passive: their largest singular value {sigma_max_raw:.4f} was clipped "
-        f"to 1 ([circuit] passivity = \"{passivity}\"), i.e. the S-matrices changed by at most "
+        f'to 1 ([circuit] passivity = "{passivity}"), i.e. the S-matrices changed by at most '
         f"{excess:.2f} % of their norm, at the wavelengths where they exceeded 1."
     )
 
@@ -41,7 +41,15 @@ def summarise_circuits(result: Any, cfg: CircuitConfig, files: list[str]) -> dic
     """Summary of a spectrum ``run_sweep`` result (``files``: output names, for the figures)."""
     sigma = result.parameters.get("coupler_sigma_max_raw")
     rows = [
-        [m.ring, m.resonance_nm, m.fsr_nm, 1e3 * m.fwhm_nm, m.loaded_q, m.extinction_dB, m.heater_mW]
+        [
+            m.ring,
+            m.resonance_nm,
+            m.fsr_nm,
+            1e3 * m.fwhm_nm,
+            m.loaded_q,
+            m.extinction_dB,
+            m.heater_mW,
+        ]
         for m in result.metrics[0]
     ]
     columns = [

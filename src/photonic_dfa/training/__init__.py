@@ -70,7 +70,35 @@ _WHERE = {
     "train_step": "photonic_dfa.training.trainer",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "MODES",
+    "Checkpoint",
+    "DataArrays",
+    "EpochStats",
+    "Feedback",
+    "ManyResult",
+    "MnistData",
+    "PhotonicReadout",
+    "ProgressEvent",
+    "TrainResult",
+    "TrainState",
+    "Trainer",
+    "TrainingConfig",
+    "alignment_angles",
+    "feedback_signals",
+    "gradients",
+    "load_checkpoint",
+    "load_feedback_model",
+    "load_mnist",
+    "mnist_from_dir",
+    "mnist_subset",
+    "plot_curves",
+    "save_checkpoint",
+    "summarise",
+    "train",
+    "train_many",
+    "train_step",
+]
 
 
 def __getattr__(name: str) -> Any:

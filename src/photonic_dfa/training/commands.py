@@ -266,7 +266,9 @@ def compare(
 
     console = Console(soft_wrap=True, highlight=False)
     if output.is_dir():
-        raise ArtifactError(f"-o {str(output)!r} is a directory; give a file name such as compare.png")
+        raise ArtifactError(
+            f"-o {str(output)!r} is a directory; give a file name such as compare.png"
+        )
     runs = [_load_run(Path(d)) for d in rundirs]
     table = Table(title="training runs")
     for col in (

@@ -351,8 +351,7 @@ def load_mnist(
         )
     log(
         f"MNIST searched in: --data (not given), ${ENV_VAR} (not set), the user cache "
-        f"{str(cache)!r} (incomplete), a download"
-        + ("" if download else " (disabled)")
+        f"{str(cache)!r} (incomplete), a download" + ("" if download else " (disabled)")
     )
     return mnist_subset()  # the caller shows ``data.notice``
 

@@ -69,7 +69,9 @@ def graceful_sigint(on_abort: Callable[[], None] | None = None) -> Iterator[thre
     finally:
         signal.set_wakeup_fd(previous_fd)
         # once interrupted, a further Ctrl-C (while the process winds down) still aborts at once
-        signal.signal(signal.SIGINT, _abort_handler(on_abort) if stop.is_set() else previous_handler)
+        signal.signal(
+            signal.SIGINT, _abort_handler(on_abort) if stop.is_set() else previous_handler
+        )
         os.close(wfd)
         watcher.join(timeout=1.0)
         os.close(rfd)

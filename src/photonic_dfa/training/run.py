@@ -239,7 +239,7 @@ def _save_params(path: Path, params: Any) -> None:
         arrays[f"W_{i}"] = np.asarray(w)
         arrays[f"b_{i}"] = np.asarray(b)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
 
 
 def train(
@@ -344,6 +344,7 @@ def train(
 
     epochs_done = len(history)
     _write_status(out, "running", epochs_done, cfg.epochs)
+
     def on_abort() -> None:
         _write_status(out, "interrupted", epochs_done, cfg.epochs, resume="--resume")
         sys.stderr.write(

@@ -91,6 +91,11 @@ def run_training_stage(
     if mnist.notice:
         log(mnist.notice)
     quiet = {mnist.notice}  # train() repeats the data notice for each mode
+
+    def mode_log(line: str) -> None:
+        if line not in quiet:
+            log(line)
+
     results: dict[str, Any] = {}
     outputs: dict[str, Path] = {}
     for mode in train_modes(cfg, model is not None):
@@ -101,7 +106,7 @@ def run_training_stage(
             "resume_hint": resume_hint,
             "progress": None if progress is None else (lambda ev, m=mode: progress(m, ev)),
         }
-        result = _train_mode(cfg, stage_dir / mode, kwargs, lambda s: s in quiet or log(s))
+        result = _train_mode(cfg, stage_dir / mode, kwargs, mode_log)
         results[mode] = result
         for name in ("metrics.json", "history.json", "curves.png"):
             outputs[f"{mode}/{name}"] = stage_dir / mode / name

@@ -1,32 +1,108 @@
 """The ``photonic-dfa`` command.
 
-Each stage keeps its commands in ``<stage>/commands.py`` (they import their heavy dependencies
-inside the command, so ``--help`` stays fast); this module assembles them into one Typer app and turns
-every :class:`~photonic_dfa.errors.PhotonicDFAError` into one line on stderr and exit status 2.
+Each stage keeps its commands in ``<stage>/commands.py``; this module lists them in :data:`COMMANDS`
+and loads a command's module only when that command runs or shows its own help, so
+``photonic-dfa --help`` imports neither JAX nor gdsfactory nor simphony. :func:`main` turns every
+:class:`~photonic_dfa.errors.PhotonicDFAError` into one line on stderr and exit status 2, an
+interruption (Ctrl-C) into an ``interrupted: …`` line and status 130, and an operating-system error
+(a full disk, a read-only directory) into one line and status 1.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
-from pathlib import Path
 
+import click
 import typer
+import typer.core
 
 from photonic_dfa import __version__
-from photonic_dfa.circuits import commands as circuit_commands
-from photonic_dfa.errors import PhotonicDFAError
-from photonic_dfa.layout import commands as layout_commands
-from photonic_dfa.network_model import commands as model_commands
-from photonic_dfa.training import commands as training_commands
+from photonic_dfa.errors import Interrupted, PhotonicDFAError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+HELP = "Silicon-photonic DFA: layout → circuits → calibrated transfer matrices → training."
+
+#: command name -> ("module:function", one-line help shown by ``photonic-dfa --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "layout": ("photonic_dfa.layout.commands:layout", "Draw the microring weight-bank array."),
+    "sweep": (
+        "photonic_dfa.circuits.commands:sweep",
+        "Simulate the weight-bank buses of a layout.",
+    ),
+    "extract": (
+        "photonic_dfa.network_model.commands:extract",
+        "Calibrate the weight banks of LAYOUT_JSON for a network.",
+    ),
+    "budget": (
+        "photonic_dfa.network_model.commands:budget",
+        "Print the OPS (IPC 2020 eq. 3) and the itemised power budget (pJ per MAC).",
+    ),
+    "train": (
+        "photonic_dfa.training.commands:train",
+        "Train an MLP on MNIST with backprop or (photonic) DFA.",
+    ),
+    "compare": ("photonic_dfa.training.commands:compare", "Compare training runs."),
+    "run": (
+        "photonic_dfa.run_command:run",
+        "The whole pipeline: layout → sweep → extract → train → report.",
+    ),
+}
+
+
+class _LazyGroup(typer.core.TyperGroup):
+    """A group whose commands are imported on first use (see :data:`COMMANDS`)."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, short = COMMANDS[cmd_name]
+        if self._listing:  # the root's help needs only the names and one line each
+            return typer.core.TyperCommand(cmd_name, help=short, short_help=short)
+        module, func = target.split(":")
+        sub = typer.Typer(add_completion=False, rich_markup_mode="rich")
+        sub.command(cmd_name)(getattr(importlib.import_module(module), func))
+        command = typer.main.get_command(sub)
+        command.name = cmd_name
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # one suggestion, from the lazy command names
+            from difflib import get_close_matches
+
+            matches = get_close_matches(args[0], list(COMMANDS)) if args else []
+            if matches and "Did you mean" not in exc.message:
+                names = ", ".join(repr(m) for m in matches)
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="photonic-dfa",
-    help="Silicon-photonic DFA: layout → circuits → calibrated transfer matrices → training.",
+    cls=_LazyGroup,
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    suggest_commands=False,  # _LazyGroup.resolve_command says "Did you mean …?", once
 )
 
 
@@ -45,63 +121,44 @@ def _root(
     """Silicon-photonic DFA: layout → circuits → calibrated transfer matrices → training."""
 
 
-app.command("layout")(layout_commands.layout)
-app.command("sweep")(circuit_commands.sweep)
-app.command("extract")(model_commands.extract)
-app.command("budget")(model_commands.budget)
-app.command("train")(training_commands.train)
-app.command("compare")(training_commands.compare)
+def _os_error_line(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"error: {exc.strerror or exc}{where}"
 
 
-@app.command("run")
-def run(
-    config: Path | None = typer.Argument(
-        None, help="TOML config (default: the built-in defaults, see README)."
-    ),
-    outdir: Path = typer.Option(Path("out"), "-o", "--outdir", help="Run directory."),
-    force: bool = typer.Option(False, "--force", help="Re-run every stage, even if up to date."),
-) -> None:
-    """The whole pipeline: layout → sweep → extract → train → report (stages re-used when
-    their inputs and settings are unchanged)."""
-    import time
-
-    from rich.console import Console
-
-    from photonic_dfa.pipeline import run_pipeline
-
-    console = Console(soft_wrap=True, highlight=False)
-    start = time.perf_counter()
-    result = run_pipeline(
-        config, outdir, log=lambda line: console.print(line, markup=False), force=force
-    )
-    ran = [s.name for s in result.stages if s.status == "ran"]
-    console.print(
-        f"[bold]done[/] in {time.perf_counter() - start:.1f} s: "
-        f"{len(ran)} stage(s) ran ({', '.join(ran) or 'none'}), "
-        f"{len(result.stages) - len(ran)} re-used; results in {result.outdir}"
-    )
-    console.print(f"  report: {result.report_html}  (and {result.report_md.name})")
+def run_app(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return its exit status."""
+    try:
+        rv = app(args=argv, prog_name="photonic-dfa", standalone_mode=False)
+    except Interrupted as exc:
+        typer.secho(f"interrupted: {exc}", fg=typer.colors.YELLOW, err=True)
+        return 130
+    except PhotonicDFAError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except OSError as exc:
+        typer.secho(_os_error_line(exc), fg=typer.colors.RED, err=True)
+        return 1
+    return rv if isinstance(rv, int) else 0
 
 
 def main() -> None:
-    """Entry point of the console script: user errors become one line and exit status 2."""
-    try:
-        app(standalone_mode=False)
-    except PhotonicDFAError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
+    """Entry point of the console script (exit status: 0, 1 OS error, 2 bad input, 130 Ctrl-C).
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    After an interruption the process ends at once (every file is already complete), so a
+    further Ctrl-C during the interpreter's shutdown cannot turn status 130 into a kill.
+    """
+    status = run_app()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)

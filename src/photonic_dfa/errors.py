@@ -6,7 +6,14 @@ its message as one line and exits with status 2, never a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ArtifactError", "ConfigError", "DataError", "PhotonicDFAError"]
+__all__ = [
+    "ArtifactError",
+    "ConfigError",
+    "DataError",
+    "Interrupted",
+    "LockedError",
+    "PhotonicDFAError",
+]
 
 
 class PhotonicDFAError(Exception):
@@ -24,3 +31,14 @@ class ArtifactError(PhotonicDFAError):
 
 class DataError(PhotonicDFAError):
     """Input data (MNIST files) are missing, truncated or corrupt."""
+
+
+class LockedError(PhotonicDFAError):
+    """An output directory is in use by another running process (its lock file names the PID)."""
+
+
+class Interrupted(PhotonicDFAError):
+    """The user interrupted a command (Ctrl-C); the message says what was kept and how to resume.
+
+    The CLI prints it as ``interrupted: <message>`` and exits with status 130.
+    """

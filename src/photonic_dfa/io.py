@@ -19,6 +19,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "directory_lock",
     "ensure_writable_dir",
     "read_npz",
     "read_versioned_npz",
@@ -125,8 +126,8 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
         what: what the file is meant to be (``"checkpoint"``, ``"photonic model"``…), for messages.
 
     Raises:
-        ArtifactError: one line: the file does not exist, or is not a readable npz (truncated,
-            corrupt, not a zip archive).
+        ArtifactError: one line: the file does not exist, is not an npz at all (e.g. a JSON
+            file), or is not a readable npz (truncated, corrupt).
     """
     import zipfile
 
@@ -135,6 +136,17 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{what} {str(path)!r} does not exist")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ArtifactError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
+    if head != b"PK\x03\x04":
+        kind = "JSON or text" if head[:1] in (b"{", b"[") else "not a zip archive"
+        raise ArtifactError(
+            f"{what} {str(path)!r} is not an npz file ({kind}, starts with {head!r}); pass the "
+            ".npz file itself, e.g. not its .json sidecar"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
@@ -196,3 +208,65 @@ def read_versioned_npz(
             f"(this photonic_dfa reads version {version})"
         )
     return meta, data
+
+
+def _lock_holder(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _try_lock(path: Path) -> bool:
+    """Create ``path`` holding this PID, atomically (a hard link of a complete file)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str | os.PathLike[str], *, name: str = ".lock") -> Iterator[Path]:
+    """Hold ``directory/.lock`` (it holds this process's PID) for the duration of the block.
+
+    A lock whose process no longer exists (or that is unreadable) is taken over.
+
+    Raises:
+        LockedError: one line naming the PID of the live process that holds the lock.
+    """
+    from photonic_dfa.errors import LockedError
+
+    path = Path(directory) / name
+    for _ in range(5):
+        if _try_lock(path):
+            break
+        pid = _lock_holder(path)
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            raise LockedError(
+                f"output directory {str(directory)!r} is in use by process {pid} (lock file "
+                f"{str(path)!r}); wait for it to finish or choose another output directory"
+            )
+        path.unlink(missing_ok=True)  # the holder is gone: take the lock over
+    else:
+        raise LockedError(f"could not take the lock {str(path)!r}: other processes keep taking it")
+    try:
+        yield path
+    finally:
+        if _lock_holder(path) == os.getpid():
+            path.unlink(missing_ok=True)

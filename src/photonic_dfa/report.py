@@ -1,8 +1,10 @@
 """The run report: ``report.md`` and a self-contained ``report.html`` (PNGs embedded).
 
-Built from the pipeline's stage manifests alone: each stage's summary holds its headline numbers,
-``tables`` (title, columns, rows) and ``figures`` (output names of PNGs), and the manifest holds the
-provenance (key, input hashes, config, version, time) of every number.
+Built from the pipeline's stage manifests alone: each stage's summary (made by the stage, see
+:mod:`photonic_dfa.summary`) holds its labelled and rounded ``quantities``, ``tables``, ``notes``,
+``figures`` (output names of PNGs) and how an interrupted run resumes; the manifest holds the
+provenance (key, input hashes, config, version, time) of every number. The report only lays them
+out (markdown cells have ``|`` escaped; the HTML has no markdown syntax).
 """
 
 from __future__ import annotations
@@ -43,121 +45,113 @@ code { background: #f4f4f4; padding: 0 3px; }
 """
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3e}"
-        if abs(value) >= 1000:
-            return f"{value:.2f}"
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_fmt(v) for v in value)
-    return str(value)
+def _legacy_quantities(summary: dict[str, Any]) -> list[list[str]]:
+    """Rows of a summary written before stages had ``quantities`` (raw keys, formatted here)."""
+    from photonic_dfa.summary import fmt
 
-
-UNITS = {
-    "um": "µm",
-    "nm": "nm",
-    "mW": "mW",
-    "s": "s",
-    "pct": "%",
-    "pJ": "pJ",
-    "dB": "dB",
-    "GHz": "GHz",
-}
-
-
-def _label(key: str) -> str:
-    """``ring_radius_um`` -> ``ring radius (µm)``."""
-    head, _, unit = key.rpartition("_")
-    if head and unit in UNITS:
-        return f"{head.replace('_', ' ')} ({UNITS[unit]})"
-    return key.replace("_", " ")
-
-
-def _scalars(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return [
-        (_label(k), _fmt(v))
+        [k.replace("_", " "), fmt(v)]
         for k, v in summary.items()
-        if k not in ("tables", "figures", "notes") and not isinstance(v, dict)
+        if k not in ("tables", "figures", "notes", "resume") and not isinstance(v, dict)
     ]
 
 
+def _md_cell(value: Any) -> str:
+    return str(value).replace("|", "\\|")
+
+
 def _md_table(columns: list[str], rows: list[list[Any]]) -> str:
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    return head + "".join("| " + " | ".join(_fmt(c) for c in row) + " |\n" for row in rows)
+    head = "| " + " | ".join(map(_md_cell, columns)) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(map(_md_cell, row)) + " |\n" for row in rows)
 
 
 def _html_table(columns: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _manifests(outdir: Path) -> list[dict[str, Any]]:
+def _manifests(outdir: Path, stages: list[str] | None) -> list[dict[str, Any]]:
     found = []
-    for name in TITLES:
+    for name in stages if stages is not None else TITLES:
         path = outdir / name / "stage.json"
         if path.is_file():
             found.append(json.loads(path.read_text()))
     return found
 
 
-def write_report(outdir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` into ``outdir`` from its stage manifests."""
+def _provenance(m: dict[str, Any], code: str) -> str:
+    """One sentence; ``code`` wraps file names (```` `{}` ```` in markdown, ``<code>`` in HTML)."""
+    inputs = ", ".join(f"{k} sha256 {v[:12]}…" for k, v in m.get("inputs", {}).items()) or "none"
+    sections = ", ".join(f"[{k}]" for k in m.get("config", {}))
+    return (
+        f"Provenance: stage key {m['key'][:16]}…, finished {m.get('finished', '?')} in "
+        f"{m.get('seconds', 0):.1f} s, photonic_dfa {m.get('version', '?')}; inputs: {inputs}; "
+        f"config: {sections} (full values in {code.format(m['stage'] + '/stage.json')})."
+    )
+
+
+def _section(m: dict[str, Any], outdir: Path, md: list[str], body: list[str]) -> None:
+    name, summary = m["stage"], m.get("summary", {})
+    title = TITLES.get(name, name)
+    md.append(f"\n## {title}\n")
+    body.append(f"<h2>{html.escape(title)}</h2>")
+    rows = summary.get("quantities")
+    rows = _legacy_quantities(summary) if rows is None else rows
+    if rows:
+        md.append(_md_table(["quantity", "value"], rows))
+        body.append(_html_table(["quantity", "value"], rows))
+    for note in summary.get("notes", []):
+        md.append(f"\n{note}\n")
+        body.append(f"<p>{html.escape(note)}</p>")
+    for table in summary.get("tables", []):
+        md.append(f"\n**{table['title']}**\n\n" + _md_table(table["columns"], table["rows"]))
+        body.append(f"<h3>{html.escape(table['title'])}</h3>")
+        body.append(_html_table(table["columns"], table["rows"]))
+    for fig in summary.get("figures", []):
+        entry = m["outputs"].get(fig)
+        if entry is None:
+            continue
+        rel = entry["path"]
+        data = base64.b64encode((outdir / rel).read_bytes()).decode()
+        md.append(f"\n![{fig}]({rel})\n")
+        body.append(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(fig)}">'
+            f"<figcaption>{html.escape(rel)}</figcaption></figure>"
+        )
+    if summary.get("resume"):
+        md.append(f"\nIf interrupted: {summary['resume']}.\n")
+        body.append(f"<p>If interrupted: {html.escape(summary['resume'])}.</p>")
+    md.append(f"\n<sub>{_provenance(m, '`{}`')}</sub>\n")
+    prov = html.escape(_provenance(m, "\x00{}\x01"))
+    body.append(f'<p class="prov">{prov.replace(chr(0), "<code>").replace(chr(1), "</code>")}</p>')
+
+
+def write_report(
+    outdir: str | os.PathLike[str], *, stages: list[str] | None = None
+) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``outdir`` from its stage manifests.
+
+    Args:
+        stages: the stages to show, in order (default: every stage that has a manifest).
+    """
     outdir = Path(outdir)
-    manifests = _manifests(outdir)
     md = [f"# photonic_dfa run report\n\nphotonic_dfa {__version__}. Run directory: `{outdir}`.\n"]
     body = [
         "<h1>photonic_dfa run report</h1>",
         f"<p>photonic_dfa {__version__}. Run directory: <code>{html.escape(str(outdir))}</code>.</p>",
     ]
-    for m in manifests:
-        name, summary = m["stage"], m.get("summary", {})
-        title = TITLES.get(name, name)
-        md.append(f"\n## {title}\n")
-        body.append(f"<h2>{html.escape(title)}</h2>")
-        scalars = _scalars(summary)
-        if scalars:
-            md.append(_md_table(["quantity", "value"], [list(s) for s in scalars]))
-            body.append(_html_table(["quantity", "value"], [list(s) for s in scalars]))
-        for note in summary.get("notes", []):
-            md.append(f"\n{note}\n")
-            body.append(f"<p>{html.escape(note)}</p>")
-        for table in summary.get("tables", []):
-            md.append(f"\n**{table['title']}**\n\n" + _md_table(table["columns"], table["rows"]))
-            body.append(f"<h3>{html.escape(table['title'])}</h3>")
-            body.append(_html_table(table["columns"], table["rows"]))
-        for fig in summary.get("figures", []):
-            entry = m["outputs"].get(fig)
-            if entry is None:
-                continue
-            rel = entry["path"]
-            data = base64.b64encode((outdir / rel).read_bytes()).decode()
-            md.append(f"\n![{fig}]({rel})\n")
-            body.append(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(fig)}">'
-                f"<figcaption>{html.escape(rel)}</figcaption></figure>"
-            )
-        prov = (
-            f"Provenance: stage key `{m['key'][:16]}…`, finished {m.get('finished', '?')} in "
-            f"{m.get('seconds', 0):.1f} s, photonic_dfa {m.get('version', '?')}; inputs: "
-            + (", ".join(f"{k} sha256 {v[:12]}…" for k, v in m.get("inputs", {}).items()) or "none")
-            + "; config: "
-            + ", ".join(f"[{k}]" for k in m.get("config", {}))
-            + f" (full values in `{name}/stage.json`)."
-        )
-        md.append(f"\n<sub>{prov}</sub>\n")
-        body.append(f'<p class="prov">{html.escape(prov)}</p>')
+    for m in _manifests(outdir, stages):
+        _section(m, outdir, md, body)
     md_path, html_path = outdir / "report.md", outdir / "report.html"
-    atomic_write_text(md_path, "\n".join(md))
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>photonic_dfa report</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
     )
+    atomic_write_text(md_path, "\n".join(md))
     atomic_write_text(html_path, page)
     return md_path, html_path

@@ -106,7 +106,12 @@ def test_killed_run_completes_on_restart(tmp_path):
     assert not (out / "train" / "stage.json").exists()  # unfinished stage does not look finished
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "resuming" in done.stdout or "re-used" in done.stdout
+    # training continued from its checkpoint (the upstream stages were complete and re-used)
+    assert "resuming" in done.stdout, done.stdout
+    after = int(done.stdout.split("after epoch ")[1].split()[0])
+    assert after >= 1
+    resumed_mode = done.stdout.split("resuming")[1]
+    assert f"epoch {after}/6 " not in resumed_mode.split("\n[train] ")[0]
     manifest = json.loads((out / "train" / "stage.json").read_text())
     for entry in manifest["outputs"].values():
         assert (out / entry["path"]).is_file()

@@ -167,6 +167,37 @@ def test_alignment_angle_of_bp_with_itself_is_zero_and_random_is_ninety(subset):
     assert 80.0 < float(total) < 100.0
 
 
+def _flat_bp_gradient(params, x, y, hidden):
+    mask = jnp.ones(x.shape[0], jnp.float32)
+    g, _, _ = gradients(params, x, y, mask, _fb(hidden), jax.random.key(0), "bp")
+    return np.concatenate([np.ravel(a) for w, b in g[:-1] for a in (w, b)]).astype(np.float64)
+
+
+def _angle(a, b):
+    cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    return math.degrees(math.acos(min(max(cos, -1.0), 1.0)))
+
+
+def test_bp_gradient_angle_is_order_invariant_and_differs_between_batches(subset):
+    """The BP gradient of a batch in another order is the same (angle ≈ 0); that of another
+    batch is not (angle clearly > 0), so an angle of 0 is not an artefact of the comparison."""
+    hidden = (64,)
+    params = init_mlp(jax.random.key(0), (784, *hidden, 10))
+    x, y = _batch(subset, 512)
+    perm = np.random.default_rng(1).permutation(256)
+    first = _flat_bp_gradient(params, x[:256], y[:256], hidden)
+    shuffled = _flat_bp_gradient(params, x[:256][perm], y[:256][perm], hidden)
+    other = _flat_bp_gradient(params, x[256:], y[256:], hidden)
+    assert _angle(first, shuffled) < 0.05
+    assert _angle(first, other) > 2.0
+    # alignment_angles measures the same angle: the DFA update of the shuffled batch against BP
+    _, total = alignment_angles(params, x[:256], y[:256], _fb(hidden), jax.random.key(0), "dfa")
+    _, total_perm = alignment_angles(
+        params, x[:256][perm], y[:256][perm], _fb(hidden), jax.random.key(0), "dfa"
+    )
+    assert abs(float(total) - float(total_perm)) < 0.05
+
+
 @pytest.mark.parametrize("mode", ["bp", "dfa"])
 def test_one_epoch_on_the_subset_reaches_85_percent(subset, mode):
     """784-800-10 on the 4,000 training images of the 5k subset, one epoch, batch 16, lr 0.02,

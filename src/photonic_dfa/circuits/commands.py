@@ -11,7 +11,8 @@ __all__ = ["parse_heater", "sweep"]
 
 
 def parse_heater(text: str | None) -> Literal["bias"] | float | list[float]:
-    """``--heater-mW``: ``bias`` (default), one power for every ring, or comma-separated powers."""
+    """``--heater-mw``: ``bias`` (default), one power for every ring, or comma-separated powers
+    (each ≥ 0 mW)."""
     from photonic_dfa.errors import ConfigError
 
     if text is None or text.strip().lower() == "bias":
@@ -20,10 +21,12 @@ def parse_heater(text: str | None) -> Literal["bias"] | float | list[float]:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
         raise ConfigError(
-            f"--heater-mW {text!r}: use 'bias', one power (mW) or comma-separated powers"
+            f"--heater-mw {text!r}: use 'bias', one power (mW) or comma-separated powers"
         ) from None
     if not values:
-        raise ConfigError("--heater-mW is empty")
+        raise ConfigError("--heater-mw is empty")
+    if any(v < 0 for v in values):
+        raise ConfigError(f"--heater-mw {text!r}: heater powers must be >= 0 mW")
     return values[0] if len(values) == 1 else values
 
 
@@ -36,11 +39,14 @@ def sweep(
     points: int | None = typer.Option(None, "--points", help="Wavelength points."),
     heater_mW: str | None = typer.Option(
         None,
-        "--heater-mW",
+        "--heater-mw",
         help="Heater state: 'bias' (onto the channel grid, default), one power for every ring, "
         "or comma-separated powers per ring (mW).",
     ),
-    config: Path | None = typer.Option(None, "--config", "-c", help="TOML config file."),
+    heater_mW_old: str | None = typer.Option(None, "--heater-mW", hidden=True),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="TOML config; its \\[circuit] section is used."
+    ),
     bank: list[int] | None = typer.Option(None, "--bank", help="Bank index (repeatable)."),
 ) -> None:
     """Simulate the weight-bank buses of a layout: spectra, heater tuning, design space or
@@ -61,7 +67,7 @@ def sweep(
         wl_start_nm=wl_start_nm,
         wl_stop_nm=wl_stop_nm,
         points=points,
-        heater_mW=parse_heater(heater_mW),
+        heater_mW=parse_heater(heater_mW if heater_mW is not None else heater_mW_old),
         banks=bank or None,
     )
     import sys

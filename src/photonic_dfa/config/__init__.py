@@ -77,6 +77,11 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
             raise ConfigError(f"config file {source!r} is a directory") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{source}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start}); TOML files must be UTF-8"
+            ) from None
     _resolve_paths(data, Path(path).parent if path is not None else None)
     for section, values in overrides.items():
         if values is None:

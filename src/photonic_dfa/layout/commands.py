@@ -14,7 +14,10 @@ __all__ = ["layout"]
 def layout(
     outdir: Path = typer.Option(..., "-o", "--outdir", help="Output directory."),
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="TOML config; its [layout] section is used."
+        None,
+        "--config",
+        "-c",
+        help="TOML config; its \\[layout] section is used (options given here override it).",
     ),
     rings: int | None = typer.Option(None, "--rings", help="Rings per bank N (1-64)."),
     banks: int | None = typer.Option(None, "--banks", help="Banks M (1-256)."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-__all__ = ["budget", "extract", "parse_hidden"]
+__all__ = ["budget", "check_spectra_layout", "extract", "parse_hidden"]
 
 
 def parse_hidden(values: list[str] | None, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -29,6 +29,38 @@ def parse_hidden(values: list[str] | None, default: tuple[int, ...]) -> tuple[in
     return tuple(sizes)
 
 
+def check_spectra_layout(spectra: Path, source: Path) -> None:
+    """The layout sha256 that ``spectra.npz`` records (if any) is that of ``source``: a
+    ``layout.json``, or the layout a ``bank_circuits.npz`` was made from.
+
+    Raises:
+        ArtifactError: one line naming both files when they differ, or when ``spectra`` is not a
+            readable npz.
+    """
+    import json
+
+    from photonic_dfa.errors import ArtifactError
+    from photonic_dfa.io import read_npz, sha256_file
+
+    meta_raw = read_npz(spectra, "spectra").get("__meta__")
+    try:
+        recorded = json.loads(str(meta_raw))["layout"]["sha256"] if meta_raw is not None else None
+    except (ValueError, KeyError, TypeError):
+        recorded = None
+    if source.suffix == ".npz":
+        from photonic_dfa.circuits.artifact import load_bank_circuits
+
+        expected = load_bank_circuits(source).provenance.get("layout_sha256")
+    else:
+        expected = sha256_file(source) if source.is_file() else None
+    if recorded and expected and recorded != expected:
+        raise ArtifactError(
+            f"--spectra {str(spectra)!r} was made from another layout (sha256 {recorded[:12]}…) "
+            f"than {str(source)!r} ({expected[:12]}…): sweep this layout again or pass its own "
+            "spectra.npz"
+        )
+
+
 def extract(
     circuits: Path = typer.Argument(
         ...,
@@ -40,13 +72,21 @@ def extract(
         None, "--hidden", help="Hidden layer sizes: --hidden 800 800 (default 800 800)."
     ),
     outputs: int = typer.Option(10, "--outputs", help="Network outputs (columns of B_k)."),
-    config: Path | None = typer.Option(None, "--config", help="TOML config ([model], [circuit])."),
-    spectra: Path | None = typer.Option(
-        None, "--spectra", help="spectra.npz of the circuit stage (hashed into the provenance)."
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="TOML config; its \\[model] and \\[circuit] sections are used."
     ),
-    out: Path = typer.Option(..., "-o", "--out", help="Output directory."),
+    spectra: Path | None = typer.Option(
+        None,
+        "--spectra",
+        help="spectra.npz of the circuit stage, made from this LAYOUT_JSON (checked; hashed into "
+        "the provenance).",
+    ),
+    out: Path | None = typer.Option(None, "-o", "--outdir", help="Output directory (required)."),
+    out_old: Path | None = typer.Option(None, "--out", hidden=True),
     no_plots: bool = typer.Option(False, "--no-plots", help="Skip the figures."),
-    extra: list[str] | None = typer.Argument(None, hidden=True, metavar="[SIZES]..."),
+    extra: list[str] | None = typer.Argument(
+        None, metavar="[SIZES]...", help="More hidden sizes: --hidden 800 800 puts 800 here."
+    ),
 ) -> None:
     """Calibrate the weight banks of BANK_CIRCUITS for a network and write photonic_model.npz."""
     from photonic_dfa.errors import ConfigError
@@ -55,7 +95,12 @@ def extract(
 
     if extra and not hidden:
         raise ConfigError(f"unexpected argument(s) {' '.join(extra)!r}")
+    out = out or out_old
+    if out is None:
+        raise ConfigError("missing option -o/--outdir: the directory to write photonic_model.npz")
     sizes = parse_hidden([*(hidden or []), *(extra or [])], (800, 800))
+    if spectra is not None:
+        check_spectra_layout(spectra, circuits)
     enable_compilation_cache()
     res = run_extract(
         circuits,
@@ -108,13 +153,20 @@ def budget(
     cols: int = typer.Option(100, "--cols", help="Banks d_C."),
     adc_gsps: float | None = typer.Option(None, "--adc-gsps", help="ADC rate (GS/s); default 5."),
     heater_mw: float | None = typer.Option(
-        None, "--heater-mw", help="Heater power per ring (mW); default: from --model or the design."
+        None,
+        "--heater-mw",
+        help="Heater power per ring (mW, ≥ 0); default: from --model or the design.",
     ),
+    heater_mw_old: float | None = typer.Option(None, "--heater-mW", hidden=True),
     model: Path | None = typer.Option(
         None, "--model", help="photonic_model.npz whose solved heater powers to use."
     ),
-    config: Path | None = typer.Option(None, "--config", help="TOML config ([model] energy)."),
-    extra: list[str] | None = typer.Argument(None, hidden=True, metavar="[SIZES]..."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="TOML config; its \\[model] section (energy) is used."
+    ),
+    extra: list[str] | None = typer.Argument(
+        None, metavar="[SIZES]...", help="More hidden sizes: --hidden 8000 10000 puts 10000 here."
+    ),
 ) -> None:
     """Print the OPS (IPC 2020 eq. 3) and the itemised power budget (pJ per MAC)."""
     from photonic_dfa.config import load_config
@@ -123,6 +175,9 @@ def budget(
 
     if extra and not hidden:
         raise ConfigError(f"unexpected argument(s) {' '.join(extra)!r}")
+    heater_mw = heater_mw if heater_mw is not None else heater_mw_old
+    if heater_mw is not None and not heater_mw >= 0:
+        raise ConfigError(f"--heater-mw {heater_mw:g}: the heater power must be >= 0 mW")
     b = run_budget(
         parse_hidden([*(hidden or []), *(extra or [])], (800,)),
         outputs,

@@ -61,7 +61,7 @@ def save_checkpoint(
     full_meta = {"schema": CHECKPOINT_SCHEMA, "schema_version": CHECKPOINT_VERSION, **meta}
     arrays["meta"] = np.array(json.dumps(to_jsonable(full_meta)))
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
     return Path(path)
 
 

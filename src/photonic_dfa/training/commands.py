@@ -16,14 +16,15 @@ __all__ = ["compare", "parse_hidden", "train"]
 
 
 def parse_hidden(values: list[str] | None) -> tuple[int, ...] | None:
-    """``["800", "800"]``, ``["800,800"]`` or ``["800 800"]`` -> ``(800, 800)``; None if empty.
+    """``["800", "800"]``, ``["800,800"]`` or ``["800 800"]`` -> ``(800, 800)``; None if not given.
 
     Raises:
-        ConfigError: a value is not a positive integer.
+        ConfigError: a value is not a positive integer, or ``--hidden`` was given without sizes
+            (``--hidden ''``).
     """
     from photonic_dfa.errors import ConfigError
 
-    if not values:
+    if values is None or len(values) == 0:
         return None
     sizes = []
     for item in values:
@@ -33,7 +34,12 @@ def parse_hidden(values: list[str] | None) -> tuple[int, ...] | None:
             if not tok.isdigit() or int(tok) < 1:
                 raise ConfigError(f"--hidden: {tok!r} is not a positive integer layer size")
             sizes.append(int(tok))
-    return tuple(sizes) if sizes else None
+    if not sizes:
+        raise ConfigError(
+            f"--hidden {' '.join(map(repr, values))}: no layer sizes given "
+            "(e.g. --hidden 800 800, or leave --hidden out for the default)"
+        )
+    return tuple(sizes)
 
 
 def train(
@@ -74,7 +80,7 @@ def train(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue RUNDIR from its checkpoint."),
     extra_hidden: list[str] | None = typer.Argument(
-        None, hidden=True, metavar="[SIZES]...", help="more --hidden sizes"
+        None, metavar="[SIZES]...", help="More hidden sizes: --hidden 800 800 puts 800 here."
     ),
 ) -> None:
     """Train an MLP on MNIST with backprop or (photonic) DFA; writes history.json, metrics.json,
@@ -82,7 +88,7 @@ def train(
     from rich.console import Console
 
     from photonic_dfa.config import load_config
-    from photonic_dfa.errors import ConfigError
+    from photonic_dfa.errors import ConfigError, Interrupted
 
     console = Console(soft_wrap=True, highlight=False)
     if extra_hidden and not hidden:
@@ -102,16 +108,21 @@ def train(
 
     from photonic_dfa.training.run import train as run_train
 
-    with _ProgressDisplay(console) as display:
-        result = run_train(
-            cfg,
-            outdir,
-            model=model,
-            data=data,
-            resume=resume,
-            progress=display.update,
-            log=lambda line: console.print(f"[yellow]note:[/] {line}"),
-        )
+    hint = _resume_command()
+    try:
+        with _ProgressDisplay(console) as display:
+            result = run_train(
+                cfg,
+                outdir,
+                model=model,
+                data=data,
+                resume=resume,
+                progress=display.update,
+                log=lambda line: console.print(f"[yellow]note:[/] {line}", markup=True),
+                resume_hint=hint,
+            )
+    except KeyboardInterrupt:
+        raise Interrupted(f"{_epochs_kept(outdir)}; resume with: {hint}") from None
     m = result.metrics
     console.print(
         f"[bold]{cfg.mode}[/] {'-'.join(map(str, (784, *cfg.hidden, 10)))}: best validation "
@@ -119,6 +130,23 @@ def train(
         f"[bold]{100 * m['test_acc']:.2f} %[/] ({m['seconds_per_epoch_median']:.2f} s/epoch)"
     )
     console.print(f"  wrote {result.outdir}/{{metrics,history,config,status}}.json, curves.png")
+
+
+def _resume_command() -> str:
+    """This command line with ``--resume`` (once), for the ``interrupted: …`` line."""
+    import shlex
+    import sys
+
+    args = [a for a in sys.argv[1:] if a != "--resume"]
+    return shlex.join(["photonic-dfa", *args, "--resume"])
+
+
+def _epochs_kept(outdir: Path) -> str:
+    try:
+        status = json.loads((outdir / "status.json").read_text())
+        return f"{str(outdir)!r} keeps {status['epochs_done']} of {status['epochs']} epoch(s)"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"nothing of {str(outdir)!r} was completed"
 
 
 class _ProgressDisplay:
@@ -208,13 +236,27 @@ def _load_run(rundir: Path) -> dict[str, Any]:
     return out
 
 
+def _dataset(run: dict[str, Any]) -> str:
+    """``"MNIST subset (4000 train)"``, ``"MNIST (60000 train)"`` or ``"?"`` from ``config.json``."""
+    data = run.get("config", {}).get("provenance", {}).get("data") or {}
+    if not data:
+        return "?"
+    name = "MNIST subset" if data.get("is_subset") else "MNIST"
+    return f"{name} ({data.get('n_train', '?')} train)"
+
+
 def compare(
-    rundirs: list[Path] = typer.Argument(..., help="Run directories written by `train`."),
+    rundirs: list[Path] = typer.Argument(
+        ..., help="Run directories written by 'photonic-dfa train' (RUNDIR), one or more."
+    ),
     output: Path = typer.Option(
-        Path("compare.png"), "-o", "--output", help="Plot of the curves of all runs."
+        Path("compare.png"), "-o", "--output", help="PNG file for the curves of all runs."
     ),
 ) -> None:
-    """Compare training runs: a table of accuracies and a plot of their curves."""
+    """Compare training runs: a table of accuracies and a plot of their curves.
+
+    The table names each run's training data; runs trained on different data (the 5,000-image
+    subset and the full MNIST) are not comparable, and a warning says so."""
     from rich.console import Console
     from rich.table import Table
 
@@ -223,12 +265,17 @@ def compare(
     from photonic_dfa.training.plots import plot_curves
 
     console = Console(soft_wrap=True, highlight=False)
+    if output.is_dir():
+        raise ArtifactError(
+            f"-o {str(output)!r} is a directory; give a file name such as compare.png"
+        )
     runs = [_load_run(Path(d)) for d in rundirs]
     table = Table(title="training runs")
     for col in (
         "run",
         "mode",
         "network",
+        "data",
         "status",
         "epochs",
         "best epoch",
@@ -238,8 +285,11 @@ def compare(
         "align °",
         "s/epoch",
     ):
-        table.add_column(col, justify="left" if col in ("run", "mode", "network") else "right")
+        table.add_column(
+            col, justify="left" if col in ("run", "mode", "network", "data") else "right"
+        )
     curves: dict[str, list[dict[str, Any]]] = {}
+    datasets: dict[str, str] = {}
     for run in runs:
         hist = run["epochs"]
         if not hist:
@@ -253,10 +303,12 @@ def compare(
         if label in curves:
             label = str(run["dir"])
         curves[label] = hist
+        datasets[label] = _dataset(run)
         table.add_row(
             label,
             str(cfg.get("mode", run["history"].get("mode", "?"))),
             net,
+            datasets[label],
             status,
             f"{s['epochs']}/{cfg.get('epochs', '?')}",
             str(s["best_epoch"]),
@@ -267,5 +319,11 @@ def compare(
             f"{s['seconds_per_epoch_median']:.2f}",
         )
     console.print(table)
+    if len(set(datasets.values())) > 1:
+        console.print(
+            "[yellow]warning:[/] these runs were trained on different data ("
+            + "; ".join(f"{k}: {v}" for k, v in datasets.items())
+            + "): their accuracies are not comparable"
+        )
     plot_curves(curves, output, title="comparison")
     console.print(f"wrote {output}")

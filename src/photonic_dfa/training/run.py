@@ -18,13 +18,10 @@ bit-identically.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,7 @@ from photonic_dfa.errors import ArtifactError, ConfigError
 from photonic_dfa.io import atomic_path, atomic_write_json, ensure_writable_dir, sha256_file
 from photonic_dfa.training.checkpoint import load_checkpoint, save_checkpoint
 from photonic_dfa.training.data import MnistData, load_mnist, split_holdout
+from photonic_dfa.training.interrupt import graceful_sigint
 from photonic_dfa.training.metrics import epoch_record, summarise
 from photonic_dfa.training.trainer import (
     MANY_RUNS,
@@ -219,33 +217,6 @@ def _resolve_config(
 
 
 # ---------------------------------------------------------------------------------------------
-# Ctrl-C handling
-
-
-@contextlib.contextmanager
-def _graceful_sigint() -> Iterator[threading.Event]:
-    """First SIGINT sets the returned event (stop after this epoch); the second raises at once."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        sys.stderr.write(
-            "\nstopping after this epoch (its checkpoint is kept); Ctrl-C again to abort\n"
-        )
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-# ---------------------------------------------------------------------------------------------
 # one run
 
 
@@ -268,7 +239,7 @@ def _save_params(path: Path, params: Any) -> None:
         arrays[f"W_{i}"] = np.asarray(w)
         arrays[f"b_{i}"] = np.asarray(b)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
 
 
 def train(
@@ -282,6 +253,7 @@ def train(
     progress: Callable[[ProgressEvent], None] | None = None,
     log: Callable[[str], None] | None = None,
     plot: bool = True,
+    resume_hint: str = "train(..., resume=True)",
     **overrides: Any,
 ) -> TrainResult:
     """Train one network and write RUNDIR (see the module docstring).
@@ -296,11 +268,14 @@ def train(
         progress: receives :class:`ProgressEvent` s.
         log: receives one-line notices (data source, resume).
         plot: write ``curves.png`` at the end.
+        resume_hint: how to resume, for the line printed when a second Ctrl-C aborts the run.
         **overrides: ``[training]`` keys to replace (``epochs=``, ``hidden=``, ``seed=``; None ignored).
 
     Returns:
         The metrics and history. On Ctrl-C the run stops after the epoch in progress, writes its
-        checkpoint and ``status.json`` = interrupted, then raises ``KeyboardInterrupt``.
+        checkpoint and ``status.json`` = interrupted, then raises ``KeyboardInterrupt``; a second
+        Ctrl-C writes ``status.json`` = interrupted, prints ``interrupted: …`` with
+        ``resume_hint`` and ends the process with status 130 at once.
 
     Raises:
         ConfigError, DataError, ArtifactError: one-line, before anything in ``outdir`` is changed.
@@ -369,8 +344,16 @@ def train(
 
     epochs_done = len(history)
     _write_status(out, "running", epochs_done, cfg.epochs)
+
+    def on_abort() -> None:
+        _write_status(out, "interrupted", epochs_done, cfg.epochs, resume="--resume")
+        sys.stderr.write(
+            f"interrupted: aborted during epoch {epochs_done + 1}; {str(out)!r} keeps "
+            f"{epochs_done} complete epoch(s); resume with: {resume_hint}\n"
+        )
+
     try:
-        with _graceful_sigint() as stop:
+        with graceful_sigint(on_abort) as stop:
             while epochs_done < cfg.epochs:
                 t0 = time.perf_counter()
                 state, stats = trainer.epoch(state, fb, dev)

@@ -378,8 +378,9 @@ class Trainer:
         root = jax.random.key(seed)
         k_init, k_fb, k_train = jax.random.split(root, 3)
         sizes = layer_sizes(cfg.hidden)
+        start: Params
         if params is None:
-            params = init_mlp(k_init, sizes)
+            start = init_mlp(k_init, sizes)
         else:
             want = [((a, b), (b,)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
             got = [(np.shape(w), np.shape(c)) for w, c in params]
@@ -387,10 +388,10 @@ class Trainer:
                 raise ValueError(
                     f"initial params have shapes {got}; hidden {cfg.hidden} needs {want}"
                 )
-            params = tuple(
+            start = tuple(
                 (jnp.asarray(w, jnp.float32), jnp.asarray(c, jnp.float32)) for w, c in params
             )
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, start)
         if B is None:
             mats = init_feedback(k_fb, cfg.hidden)
         else:
@@ -402,9 +403,9 @@ class Trainer:
                 )
             mats = tuple(jnp.asarray(b, jnp.float32) for b in B)
         state = TrainState(
-            params=params,
+            params=start,
             velocity=zeros,
-            best_params=jax.tree_util.tree_map(jnp.copy, params),
+            best_params=jax.tree_util.tree_map(jnp.copy, start),
             best_val_acc=jnp.float32(-1.0),
             epoch=jnp.int32(0),
             key=k_train,

@@ -1,0 +1,91 @@
+"""The network-model stage's summary for the run report (see :mod:`photonic_dfa.summary`).
+
+Built from the calibration report of ``extract`` (``ExtractResult.report``, also in the model's
+``.json`` sidecar).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from photonic_dfa.summary import quantity, summary, table
+
+__all__ = ["NOISE_LABELS", "model_log_line", "summarise_model"]
+
+#: readout-noise terms of the report -> label in the report
+NOISE_LABELS = {
+    "shot": "shot noise",
+    "rin": "laser RIN",
+    "thermal": "TIA thermal noise",
+    "adc": "ADC quantisation",
+    "total": "total (quadrature sum)",
+}
+
+
+def _noise_table(breakdown: dict[str, float]) -> dict[str, Any]:
+    rows = [[NOISE_LABELS.get(k, k), v] for k, v in breakdown.items() if k in NOISE_LABELS]
+    return table("Readout noise per MAC (std relative to max|e|)", ["term", "std / max|e|"], rows)
+
+
+def _energy_table(energy: dict[str, Any]) -> dict[str, Any]:
+    per_mac = energy.get("items_pJ_per_mac", {})
+    rows = [[k, w, per_mac.get(k)] for k, w in energy["items_W"].items()]
+    rows.append(["total", energy.get("total_W"), energy.get("pJ_per_mac")])
+    return table("Energy budget", ["item", "power (W)", "energy per MAC (pJ)"], rows)
+
+
+def summarise_model(report: dict[str, Any], hidden: tuple[int, ...], files: list[str]) -> dict:
+    """Summary of a calibration report for a network with ``hidden`` layer sizes."""
+    noise, energy = report.get("noise", {}), report.get("energy", {})
+    physical = noise.get("physical", {})
+    yield_banks = report.get("yield_banks")
+    quantities = [
+        ["network", "-".join(str(n) for n in (784, *hidden, 10))],
+        ["calibration mode", str(report.get("mode", "–"))],
+        quantity("row tiles calibrated", report.get("rows")),
+        quantity("weight precision, median", report.get("bits_median"), "bits"),
+        quantity("weight precision, worst row", report.get("bits_min"), "bits"),
+        quantity("weight RMS error, median (units of max|B|)", report.get("rms_B_median")),
+        quantity("rings that cannot reach their target", report.get("unreachable_count")),
+        quantity(
+            f"banks at ≥ {report.get('yield_min_bits', '?')} bits",
+            None if yield_banks is None else 100 * yield_banks,
+            "%",
+        ),
+        quantity("mean heater power", report.get("heater_mW_mean"), "mW"),
+        quantity("MAC error std (units of max|e|)", physical.get("std")),
+        quantity("MAC effective precision", physical.get("effective_bits"), "bits"),
+        quantity(
+            "paper's Gaussian MAC error std (units of max|e|)",
+            noise.get("paper_gaussian", {}).get("std"),
+        ),
+        quantity("throughput", energy.get("ops"), "OPS"),
+        quantity("energy per MAC", energy.get("pJ_per_mac"), "pJ"),
+    ]
+    tables = []
+    if noise.get("breakdown"):
+        tables.append(_noise_table(noise["breakdown"]))
+    if energy.get("items_W"):
+        tables.append(_energy_table(energy))
+    notes = []
+    if energy.get("to_reach_target", {}).get("status"):
+        notes.append(f"Energy: {energy['to_reach_target']['status']}.")
+    return summary(
+        quantities,
+        tables=tables,
+        figures=[n for n in files if n.endswith(".png")],
+        notes=notes,
+        resume="an interrupted calibration is run again",
+        hidden=list(hidden),
+    )
+
+
+def model_log_line(report: dict[str, Any]) -> str:
+    """One line for the run's log."""
+    physical = report.get("noise", {}).get("physical", {})
+    return (
+        f"calibration: {report.get('bits_median', float('nan')):.2f} bits median "
+        f"({report.get('bits_min', float('nan')):.2f} worst), "
+        f"{report.get('unreachable_count', 0)} unreachable ring(s); per-MAC error std "
+        f"{physical.get('std', float('nan')):.3f}·max|e|"
+    )

@@ -18,7 +18,28 @@ not load JAX, SAX or simphony.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the lazy attributes below, visible to type checkers
+    from photonic_dfa.circuits.analysis import (
+        BiasResult,
+        RingMetrics,
+        analyze_rings,
+        bias_to_channels,
+        channel_grid_nm,
+        heater_slopes_nm_per_mW,
+    )
+    from photonic_dfa.circuits.artifact import (
+        BankCircuits,
+        load_bank_circuits,
+        make_bank_circuits,
+        save_bank_circuits,
+    )
+    from photonic_dfa.circuits.bank_circuit import PORTS, BankCircuit, BankDesign
+    from photonic_dfa.circuits.run import Spectra, load_spectra, run_sweep
+    from photonic_dfa.circuits.sax_reference import bank_netlist
+    from photonic_dfa.circuits.sweeps import SweepResult
+    from photonic_dfa.circuits.touchstone import read_touchstone, write_touchstone
 
 __all__ = [
     "PORTS",

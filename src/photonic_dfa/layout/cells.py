@@ -424,6 +424,6 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     gc.dmove((root_in[0] - 2 * BEND_RADIUS_UM - gc_port.center[0], root_in[1] - gc_port.center[1]))
     _box(c, "waveguide", gc.ports["o1"].center[0], root_in[1] - 0.25, root_in[0], root_in[1] + 0.25)
     c.add_port(name="input", port=gc.ports["o2"])
-    c.info["unused_optical_ports"] = unused
+    c.info["unused_optical_ports"] = unused  # type: ignore[assignment]  # kfactory accepts lists
     c.info["bank_pitch_um"] = pitch
     c.info["splitter_levels"] = levels

@@ -29,7 +29,7 @@ __all__ = [
     "load_layout",
 ]
 
-LAYOUT_SCHEMA = "photonic_dfa.layout"
+LAYOUT_SCHEMA: Literal["photonic_dfa.layout"] = "photonic_dfa.layout"
 LAYOUT_SCHEMA_VERSION = 1
 
 

@@ -99,7 +99,7 @@ def describe(
         if name == "input"
     }
     return LayoutDescription(
-        schema=LAYOUT_SCHEMA,
+        schema_=LAYOUT_SCHEMA,
         schema_version=LAYOUT_SCHEMA_VERSION,
         generator={"package": "photonic_dfa", "version": __version__},
         parameters=cfg,

@@ -9,7 +9,22 @@ are loaded on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the lazy attributes below, visible to type checkers
+    from photonic_dfa.network_model.artifact import (
+        PhotonicModel,
+        ReadoutParams,
+        load_photonic_model,
+        save_photonic_model,
+    )
+    from photonic_dfa.network_model.calibration import CalibrationResult, calibrate
+    from photonic_dfa.network_model.channel_plan import ChannelPlan, plan_channels
+    from photonic_dfa.network_model.energy import PowerBudget, budget, ops_ipc2020
+    from photonic_dfa.network_model.fabrication import draw_offsets
+    from photonic_dfa.network_model.readout import photonic_feedback
+    from photonic_dfa.network_model.run import ExtractResult, extract, run_budget
+    from photonic_dfa.network_model.weights import Evaluator, WeightModel
 
 __all__ = [
     "CalibrationResult",

@@ -8,8 +8,9 @@ For the heaters of one bank (powers ``P`` in mW, shape ``(..., N)``)::
 
 ``d_ik`` is the distance between the centroids of heater ``i`` and ``k`` (from ``layout.json``), ``ℓ``
 the crosstalk length (``ℓ = 0`` gives ``K = I``), ``Z_th`` the thermal impedance (K/mW). Rows of
-``K`` are the ring that receives the heat. All functions are pure (jit/vmap/grad with JAX
-inputs; plain numpy for numpy inputs).
+``K`` are the ring that receives the heat. :func:`crosstalk_matrix` is numpy (built once, outside
+jit); :func:`phase_to_shift_nm` is JAX; the others compute with JAX for JAX inputs (jit/vmap/grad)
+and with numpy for numpy inputs.
 
 A phase Δφ added to a round trip of group delay ``τ = n_g L / c`` moves a resonance by
 ``Δλ = λ² Δφ / (2π n_g L)``, so the heater's own tuning slope is

@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "extract": (
         "photonic_dfa.network_model.commands:extract",
-        "Calibrate the weight banks of LAYOUT_JSON for a network.",
+        "Calibrate the weight banks of BANK_CIRCUITS for a network.",
     ),
     "budget": (
         "photonic_dfa.network_model.commands:budget",

@@ -78,7 +78,7 @@ def extract(
     spectra: Path | None = typer.Option(
         None,
         "--spectra",
-        help="spectra.npz of the circuit stage, made from this LAYOUT_JSON (checked; hashed into "
+        help="spectra.npz of the circuit stage, made from the same layout (checked; hashed into "
         "the provenance).",
     ),
     out: Path | None = typer.Option(None, "-o", "--outdir", help="Output directory (required)."),

@@ -28,7 +28,11 @@ from numpy.typing import ArrayLike
 from photonic_dfa.circuits.bank_circuit import BankDesign, RingArrays
 from photonic_dfa.circuits.models import group_index as wg_group_index
 from photonic_dfa.circuits.models import waveguide_coefficients
-from photonic_dfa.circuits.solver import ring_block_exact, ring_rational_coefficients
+from photonic_dfa.circuits.solver import (
+    rational_value,
+    ring_block_exact,
+    ring_rational_coefficients,
+)
 from photonic_dfa.circuits.thermal import (
     heater_slope_nm_per_mW,
     shift_to_phase_rad,
@@ -209,14 +213,9 @@ class _Scanner:
         if shift_nm:
             phase = phase + shift_to_phase_rad(shift_nm, wl, arr.ng_length_um[sel])
         u = arr.section_t[sel] * np.exp(0.5j * phase)
-        u2 = u * u
-        inv_d = 1.0 / (1.0 - u2 * tr_m[sel] + u2 * u2 * det_m[sel])
 
         def entry(r: int, c: int) -> np.ndarray:
-            num = coeffs[4, sel, r, c]
-            for k in (3, 2, 1, 0):
-                num = num * u + coeffs[k, sel, r, c]
-            return direct[sel, r, c] + num * u * inv_d
+            return rational_value(direct[sel, r, c], coeffs[:, sel, r, c], tr_m[sel], det_m[sel], u)
 
         return np.abs(entry(2, 0)) ** 2, np.abs(entry(1, 0)) ** 2
 

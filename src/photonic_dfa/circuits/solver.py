@@ -30,6 +30,7 @@ batches.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -41,6 +42,7 @@ __all__ = [
     "LR_TO_PORTS",
     "chain",
     "chain_partials",
+    "rational_value",
     "ring_block_exact",
     "ring_blocks_rational",
     "ring_rational_coefficients",
@@ -194,8 +196,19 @@ def ring_blocks_rational(
     """
     nb = u.ndim - tr_m.ndim
     direct, coeffs, tr_m, det_m = (_trail(x, nb) for x in (direct, coeffs, tr_m, det_m))
+    return rational_value(direct, coeffs, tr_m, det_m, u)
+
+
+def rational_value(
+    direct: ArrayLike, coeffs: Any, tr_m: ArrayLike, det_m: ArrayLike, u: Any
+) -> Any:
+    """``S(u) = S_EE + (c1 u + … + c5 u⁵) / D(u)``, ``D(u) = 1 − u² tr M + u⁴ det M``, elementwise
+    with broadcasting (``coeffs``: the five ``c_k`` along its first axis): the one evaluation of the
+    rational form, numpy for numpy ``u`` (analyses outside jit), JAX otherwise."""
+    xp = jnp if isinstance(u, jax.Array) else np
     u2 = u * u
-    inv_d = _recip(1.0 - u2 * tr_m + u2 * u2 * det_m)
+    d = 1.0 - u2 * tr_m + u2 * u2 * det_m
+    inv_d = xp.conj(d) / (d.real**2 + d.imag**2)  # one real division (see _recip)
     num = coeffs[4]
     for k in (3, 2, 1, 0):
         num = num * u + coeffs[k]

@@ -48,14 +48,14 @@ def test_fast_path_matches_sax_netlist(bank10, x64, overrides):
     fast = np.asarray(circuit.sparams(heater, shift))
     ref = np.asarray(sax_sparams(sax_circuit(design, circuit), circuit, heater, shift))
     assert fast.shape == (41, 4, 4)
-    assert np.max(np.abs(fast - ref)) < 1e-9
+    assert np.max(np.abs(fast - ref)) < 2e-11  # measured: 3e-13 conditioned, 3e-12 raw data
     assert np.max(np.abs(ref)) > 0.5  # not trivially zero
     # and the rational ring blocks equal the direct elimination
     blocks = np.asarray(circuit.ring_blocks(heater, shift))
     exact = ring_block_exact(
         circuit.c_in, circuit.c_drop, circuit.section_t, circuit.ring_phase_rad(heater, shift)
     )
-    assert np.max(np.abs(blocks - np.asarray(exact))) < 1e-11
+    assert np.max(np.abs(blocks - np.asarray(exact))) < 2e-12  # measured: 2.3e-13
 
 
 def test_reciprocity_and_passivity_of_the_bank(bank10, x64):

@@ -144,6 +144,15 @@ def test_readout_params_is_a_pytree_and_hashable():
     assert len(leaves) == len(dataclasses.fields(p)) - 5
     assert jax.tree_util.tree_unflatten(tree, leaves) == p
     assert hash(p) == hash(ReadoutParams())
+    # unequal values: a static field gives another tree structure (jit traces anew), a leaf the
+    # same structure; as a static argument, each unequal one is unequal and hashes differently
+    for other, same_structure in (
+        (ReadoutParams(adc_bits=p.adc_bits + 1), False),
+        (ReadoutParams(encoding="two_pass"), False),
+        (ReadoutParams(laser_power_mW=2 * p.laser_power_mW), True),
+    ):
+        assert other != p and hash(other) != hash(p)
+        assert (jax.tree_util.tree_structure(other) == tree) is same_structure
 
 
 def test_import_is_light():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 __all__ = ["parse_heater", "sweep"]
 
 
-def parse_heater(text: str | None) -> str | float | list[float]:
+def parse_heater(text: str | None) -> Literal["bias"] | float | list[float]:
     """``--heater-mw``: ``bias`` (default), one power for every ring, or comma-separated powers
     (each ≥ 0 mW)."""
     from photonic_dfa.errors import ConfigError

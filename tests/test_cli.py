@@ -120,7 +120,7 @@ def test_load_photonic_model_of_a_json_file_is_one_line(tmp_path):
 
     sidecar = tmp_path / "photonic_model.json"
     sidecar.write_text(json.dumps({"schema": "photonic_dfa.photonic_model"}))
-    with pytest.raises(ArtifactError, match=r"is not an npz file \(JSON") as exc:
+    with pytest.raises(ArtifactError, match=r"is not a readable npz file: it is JSON") as exc:
         load_photonic_model(sidecar)
     assert "allow_pickle" not in str(exc.value) and "\n" not in str(exc.value)
 

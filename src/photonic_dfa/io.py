@@ -142,11 +142,11 @@ def read_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
     except OSError as exc:
         raise ArtifactError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
     if head != b"PK\x03\x04":
-        kind = "JSON or text" if head[:1] in (b"{", b"[") else "not a zip archive"
-        raise ArtifactError(
-            f"{what} {str(path)!r} is not an npz file ({kind}, starts with {head!r}); pass the "
-            ".npz file itself, e.g. not its .json sidecar"
-        )
+        if head[:1] in (b"{", b"["):
+            kind = "it is JSON (pass the .npz itself, not its .json sidecar)"
+        else:
+            kind = f"not a zip archive (it starts with {head!r})"
+        raise ArtifactError(f"{what} {str(path)!r} is not a readable npz file: {kind}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}

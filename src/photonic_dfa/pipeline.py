@@ -11,9 +11,9 @@ matches and its outputs are intact, and re-run otherwise. So:
 * running twice re-uses every stage;
 * changing a ``[training]`` or ``[run]`` setting re-runs training and the report; the model stage
   also re-runs when ``[training] hidden`` changes (it calibrates B for those layer sizes);
-* the outputs of an earlier complete stage, and the report made from them, stay in place until
-  their replacement is complete: an interrupted run changes nothing that a reader of ``OUTDIR``
-  sees;
+* a stage's earlier outputs stay in place until its replacement is complete, and the report is
+  rewritten only when every stage is: an interrupted training leaves the earlier training results
+  and the report as they were (stages that completed before the interruption are replaced);
 * an interrupted training run (Ctrl-C, a kill, a full disk) continues from its last complete epoch
   on the next run with the same settings; the other stages start again;
 * ``force`` re-runs every stage from scratch, discarding unfinished work (e.g. a corrupt

@@ -67,6 +67,8 @@ class _PipelineProgress:
             r = event.record or {}
             p.update(self.epoch_task, completed=event.epoch, info="")
             p.reset(self.batch_task)
+            if event.epoch % 10 and event.epoch not in (1, event.epochs):
+                return  # a line for the first and last epoch and every 10th: the bar shows the rest
             p.console.print(
                 f"[{stage}] epoch {event.epoch}/{event.epochs} loss {r.get('loss', float('nan')):.4f}"
                 f" val {100 * (r.get('val_acc') or 0):.2f} % ({r.get('seconds', 0):.1f} s)",

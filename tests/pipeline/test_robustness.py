@@ -226,3 +226,43 @@ def test_a_corrupt_checkpoint_of_unfinished_training_is_recovered(
     result = run_pipeline(cfg, out, log=lambda _: None, force=True)
     assert json.loads((out / "train" / "bp" / "metrics.json").read_text())["epochs"] == 2
     assert not (out / "train" / "junk").exists()
+
+
+def _idx(arr) -> bytes:
+    magic = (0x08 << 8) | arr.ndim
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return header + arr.astype("uint8").tobytes()
+
+
+def test_run_data_trains_on_the_given_directory(complete_run, tmp_path):
+    import numpy as np
+
+    data = tmp_path / "mnist"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 300), ("t10k", 100)):
+        (data / f"{prefix}-images-idx3-ubyte").write_bytes(_idx(rng.integers(0, 256, (n, 28, 28))))
+        (data / f"{prefix}-labels-idx1-ubyte").write_bytes(_idx(rng.integers(0, 10, n)))
+    out = _copy(complete_run, tmp_path)
+    cmd = [sys.executable, "-m", "photonic_dfa", "run", str(_config(tmp_path / "c.toml"))]
+    done = subprocess.run(
+        [*cmd, "-o", str(out), "--data", str(data)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"MNIST from {str(data)!r}" in done.stdout
+    summary = json.loads((out / "train" / "stage.json").read_text())["summary"]
+    assert summary["train_images"] == 300 and not summary["is_subset"]
+    # a directory without the files is one line and exit status 2
+    bad = subprocess.run(
+        [*cmd, "-o", str(out), "--data", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "does not exist" in bad.stderr

@@ -189,3 +189,39 @@ def test_unreadable_bytes_are_not_idx(tmp_path):
     shutil.copyfile(__file__, path)
     with pytest.raises(DataError, match="not an unsigned-byte IDX file"):
         read_idx(path)
+
+
+def test_a_recent_download_failure_is_reported_with_its_age_and_the_cure(
+    tmp_path, subset, monkeypatch
+):
+    import os
+    import time
+
+    monkeypatch.setattr("photonic_dfa.training.data.mnist_subset", lambda: subset)
+    cache = tmp_path / "c"
+    cache.mkdir()
+    marker = cache / ".download_failed"
+    marker.touch()
+    three_hours_ago = time.time() - 3 * 3600 - 120
+    os.utime(marker, (three_hours_ago, three_hours_ago))
+    messages: list[str] = []
+    d = load_mnist(env={}, cache_dir=cache, log=messages.append)
+    assert d.is_subset
+    line = next(m for m in messages if "download not tried" in m)
+    assert "failed 3 h 2 min ago" in line and str(marker) in line and "delete the marker" in line
+    assert "next attempt in 20 h" in line
+    # and what was searched is said
+    assert any("searched in: --data (not given)" in m for m in messages)
+    # deleting the marker retries at once
+    marker.unlink()
+    messages.clear()
+    load_mnist(
+        env={}, cache_dir=cache, mirrors=((tmp_path / "x").as_uri() + "/",), log=messages.append
+    )
+    assert any("trying to download" in m for m in messages)
+
+
+def test_the_source_is_logged(idx_dir):
+    messages: list[str] = []
+    load_mnist(idx_dir, log=messages.append)
+    assert messages == [f"MNIST from {str(idx_dir)!r} (given directory)"]

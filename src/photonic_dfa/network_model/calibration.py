@@ -528,12 +528,10 @@ def calibrate(
         tol_B: a ring whose final error exceeds this (units of B) with its heater at a bound, or
             whose target lies outside its achievable range, is reported unreachable.
     """
-    model = evaluate.model
     target_w = np.where(mask, target_B * scale, 0.0)
     true_rows = offsets_nm[bank_of_problem]
-    history: list[float] = []
-    est = None
     calls0 = evaluate.calls
+    est, rng = None, None
     if mode == "model":
         known = offsets_nm
     elif mode == "feedback":
@@ -544,15 +542,59 @@ def calibrate(
         known = est
     else:
         raise ValueError(f"unknown calibration mode {mode!r}")
+    P, J, w_range, iters, history = _solve_on_model(
+        evaluate, target_w, mask, bank_of_problem, known, iterations, damping, tol_B * scale
+    )
+    if feedback is not None and rng is not None:
+        P, n_fb, hist_fb = _feedback_loop(
+            evaluate, P, J, target_w, mask, true_rows, feedback, scale, rng, damping
+        )
+        iters += n_fb
+        history += hist_fb
+    w = evaluate.weights(P, true_rows)
+    err_B = np.where(mask, (w - target_w) / scale, 0.0)
+    rms = np.sqrt((err_B**2).sum(axis=1) / np.maximum(mask.sum(axis=1), 1))
+    lo = w_range[bank_of_problem, :, 0] / scale
+    hi = w_range[bank_of_problem, :, 1] / scale
+    pinned = (P <= 1e-9) | (P >= evaluate.model.heater_max_mW - 1e-9)
+    return CalibrationResult(
+        heater_mW=P,
+        weights=w,
+        target=target_w,
+        mask=mask,
+        scale=scale,
+        rms_B=rms,
+        worst_B=np.abs(err_B).max(axis=1),
+        bits=precision_bits(rms),
+        unreachable=_unreachable(target_B, w / scale, err_B, mask, lo, hi, pinned, tol_B),
+        iterations=iters,
+        evaluations=evaluate.calls - calls0,
+        mode=mode,
+        offsets_estimated_nm=est,
+        history=history,
+    )
+
+
+def _solve_on_model(
+    evaluate: Evaluator,
+    target_w: np.ndarray,
+    mask: np.ndarray,
+    bank_of_problem: np.ndarray,
+    known: np.ndarray,
+    iterations: int,
+    damping: float,
+    tol_w: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[float]]:
+    """Levenberg-Marquardt on the model with the ``known`` offsets, from the blue branch, and a
+    second start on the red branch for rings pinned at 0 mW off target (the blue side could not
+    reach the target). Returns heaters, Jacobians, the weight range, iterations and history."""
+    model = evaluate.model
     P0, w_range = initial_heaters(model, target_w, bank_of_problem, known)
     known_rows = known[bank_of_problem]
-    P, w, J, iters, hist = levenberg_marquardt(
+    P, w, J, iters, history = levenberg_marquardt(
         evaluate, P0, target_w, known_rows, mask, iterations=iterations, damping=damping
     )
-    history += hist
-    # second start for problems with a ring pinned at 0 W off target: its blue side could not
-    # reach the target, so start that ring on the red side of its resonance
-    pinned0 = mask & (P <= 1e-9) & (np.abs(w - target_w) > tol_B * scale * 1e-2)
+    pinned0 = mask & (P <= 1e-9) & (np.abs(w - target_w) > tol_w * 1e-2)
     retry = np.nonzero(pinned0.any(axis=1))[0]
     if retry.size:
         P0r, _ = initial_heaters(
@@ -572,58 +614,44 @@ def calibrate(
             iterations=iterations,
             damping=damping,
         )
-        better = np.sum(((wr - target_w[retry]) * mask[retry]) ** 2, axis=1) < np.sum(
-            ((w[retry] - target_w[retry]) * mask[retry]) ** 2, axis=1
+        m = mask[retry]
+        better = np.sum(((wr - target_w[retry]) * m) ** 2, axis=1) < np.sum(
+            ((w[retry] - target_w[retry]) * m) ** 2, axis=1
         )
         idx = retry[better]
         P[idx], w[idx], J[idx] = Pr[better], wr[better], Jr[better]
         iters += it_r
-    if mode == "feedback":
-        assert feedback is not None
-        P, n_fb, hist_fb = _feedback_loop(
-            evaluate, P, J, target_w, mask, true_rows, feedback, scale, rng, damping
-        )
-        iters += n_fb
-        history += hist_fb
-    w = evaluate.weights(P, true_rows)
-    err_B = np.where(mask, (w - target_w) / scale, 0.0)
-    n_valid = np.maximum(mask.sum(axis=1), 1)
-    rms = np.sqrt((err_B**2).sum(axis=1) / n_valid)
-    worst = np.abs(err_B).max(axis=1)
-    unreachable: list[tuple[int, int, float, float, str]] = []
-    lo = w_range[bank_of_problem, :, 0] / scale
-    hi = w_range[bank_of_problem, :, 1] / scale
+    return P, J, w_range, iters, list(history)
+
+
+def _unreachable(
+    target_B: np.ndarray,
+    realised_B: np.ndarray,
+    err_B: np.ndarray,
+    mask: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    pinned: np.ndarray,
+    tol_B: float,
+) -> list[tuple[int, int, float, float, str]]:
+    """``(problem, ring, target_B, realised_B, reason)`` of each target outside its ring's range
+    or missed by more than ``tol_B`` with the heater at a bound."""
     out_of_range = mask & ((target_B > hi) | (target_B < lo))
-    pinned = (P <= 1e-9) | (P >= model.heater_max_mW - 1e-9)
     stuck = mask & pinned & (np.abs(err_B) > tol_B)
+    out = []
     for prob, ring in zip(*np.nonzero(out_of_range | stuck), strict=True):
         reason = (
             f"target outside the ring's range [{lo[prob, ring]:.3f}, {hi[prob, ring]:.3f}]"
             if out_of_range[prob, ring]
             else "heater at its bound"
         )
-        unreachable.append(
+        out.append(
             (
                 int(prob),
                 int(ring),
                 float(target_B[prob, ring]),
-                float(w[prob, ring] / scale),
+                float(realised_B[prob, ring]),
                 reason,
             )
         )
-    return CalibrationResult(
-        heater_mW=P,
-        weights=w,
-        target=target_w,
-        mask=mask,
-        scale=scale,
-        rms_B=rms,
-        worst_B=worst,
-        bits=precision_bits(rms),
-        unreachable=unreachable,
-        iterations=iters,
-        evaluations=evaluate.calls - calls0,
-        mode=mode,
-        offsets_estimated_nm=est,
-        history=history,
-    )
+    return out

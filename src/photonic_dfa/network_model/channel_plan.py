@@ -105,6 +105,39 @@ def _linewidth(wl_nm: np.ndarray, y: np.ndarray, peak_nm: float) -> float:
     return float(right - left)
 
 
+def _cold_resonances(
+    wl_nm: np.ndarray, D: np.ndarray, anchor_nm: float, spacing_nm: float
+) -> np.ndarray:
+    """``(N,)`` the cold resonance of each ring assigned to its channel: for ring 0 the drop peak
+    nearest ``anchor_nm``, for ring ``i`` the one nearest ``λ_res,0 + i·Δ`` (``D``: ``(N, K)``)."""
+    peaks = []
+    for i in range(D.shape[0]):
+        pk = find_peaks(wl_nm, D[i], min_height=0.5 * D[i].max())
+        if not pk:
+            raise ConfigError(
+                f"ring {i} shows no resonance between {wl_nm[0]:g} and {wl_nm[-1]:g} nm "
+                "(widen [circuit] wl_start_nm / wl_stop_nm)"
+            )
+        peaks.append(np.array(pk))
+    p0 = peaks[0][np.argmin(np.abs(peaks[0] - anchor_nm))]
+    return np.array(
+        [pk[np.argmin(np.abs(pk - (p0 + i * spacing_nm)))] for i, pk in enumerate(peaks)]
+    )
+
+
+def _crosstalk_dB(
+    wl_nm: np.ndarray, D: np.ndarray, cold: np.ndarray, spacing_nm: float
+) -> np.ndarray:
+    """``(N,)`` worst drop response of each ring at its neighbouring channels, relative to its peak
+    (dB)."""
+    xt = np.empty(cold.size)
+    for i in range(cold.size):
+        peak = np.interp(cold[i], wl_nm, D[i])
+        nb = [np.interp(cold[i] + d, wl_nm, D[i]) for d in (-spacing_nm, spacing_nm)]
+        xt[i] = 10 * np.log10(max(max(nb), 1e-30) / peak)
+    return xt
+
+
 def plan_channels(
     design: Any,
     circuit_cfg: Any,
@@ -148,19 +181,7 @@ def plan_channels(
             f"spectral range of the rings ({fsr_mid.min():.3f} nm): lower the channel spacing "
             f"to at most {fsr_mid.min() / n:.3f} nm or use fewer rings"
         )
-    peaks = []
-    for i in range(n):
-        pk = find_peaks(wl_nm, D[i], min_height=0.5 * D[i].max())
-        if not pk:
-            raise ConfigError(
-                f"ring {i} shows no resonance between {lo:g} and {hi:g} nm "
-                "(widen [circuit] wl_start_nm / wl_stop_nm)"
-            )
-        peaks.append(np.array(pk))
-    p0 = peaks[0][np.argmin(np.abs(peaks[0] - anchor_nm))]
-    cold = np.array(
-        [pk[np.argmin(np.abs(pk - (p0 + i * spacing_nm)))] for i, pk in enumerate(peaks)]
-    )
+    cold = _cold_resonances(wl_nm, D, anchor_nm, spacing_nm)
     if center_nm is None:
         start = float(np.max(cold - np.arange(n) * spacing_nm) + margin_nm)
     else:
@@ -177,11 +198,7 @@ def plan_channels(
     red_wrapped = np.where(red < 0, red + fsr[np.arange(n), ks], red)
     heater = red_wrapped / own_slope
     width = np.array([_linewidth(wl_nm, D[i], cold[i]) for i in range(n)])
-    xt = np.empty(n)
-    for i in range(n):
-        peak = np.interp(cold[i], wl_nm, D[i])
-        nb = [np.interp(cold[i] + d, wl_nm, D[i]) for d in (-spacing_nm, spacing_nm)]
-        xt[i] = 10 * np.log10(max(max(nb), 1e-30) / peak)
+    xt = _crosstalk_dB(wl_nm, D, cold, spacing_nm)
     return ChannelPlan(
         channel_wl_um=ch_nm * 1e-3,
         spacing_nm=float(spacing_nm),

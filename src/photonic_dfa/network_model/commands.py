@@ -112,36 +112,14 @@ def extract(
         plots=not no_plots,
         progress=lambda msg: typer.echo(f"· {msg}", err=True),
     )
-    r = res.report
-    noise = r["noise"]
+    from photonic_dfa.network_model.summary import extract_lines
+
     typer.echo(f"wrote {res.model_path} (+ .json, {len(res.plots)} plots)")
-    typer.echo(
-        f"calibration ({r['mode']}, fab σ {r['fab_sigma_nm']:g} nm): {r['rows']} row tiles, "
-        f"median {r['bits_median']:.2f} bits (min {r['bits_min']:.2f}), "
-        f"yield {100 * r['yield_rows']:.1f} % of rows / {100 * r['yield_banks']:.1f} % of banks "
-        f"at ≥ {r['yield_min_bits']:g} bits, {r['unreachable_count']} unreachable rings"
-    )
-    if r["unreachable_count"]:
-        first = r["unreachable"][0]
-        typer.secho(
-            f"warning: {r['unreachable_count']} ring(s) cannot reach their target, e.g. row tile "
-            f"{first['row_tile']} ring {first['ring']}: {first['reason']}",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-    typer.echo(
-        f"channel plan: worst inter-channel crosstalk {r['channel_plan']['worst_crosstalk_dB']:.1f}"
-        f" dB; weight scale {r['weight_scale']:.3f}; mean heater {r['heater_mW_mean']:.2f} mW"
-    )
-    typer.echo(
-        f"readout: per-MAC error std {noise['physical']['std']:.4f} max|e| "
-        f"({noise['physical']['effective_bits']:.2f} effective bits); paper model "
-        f"{noise['paper_gaussian']['std']:.3f} max|e|"
-    )
-    typer.echo(
-        f"energy: {r['energy']['pJ_per_mac']:.3g} pJ/MAC at {r['energy']['ops']:.3g} OPS; "
-        f"time {res.timings_s['total']:.1f} s"
-    )
+    for line, warning in extract_lines(res.report, res.timings_s["total"]):
+        if warning:
+            typer.secho(line, fg=typer.colors.YELLOW, err=True)
+        else:
+            typer.echo(line)
 
 
 def budget(

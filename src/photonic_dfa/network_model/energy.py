@@ -131,52 +131,18 @@ def budget(
         "TIAs": d_c * tia_power_mW * 1e-3,
         "ADCs": d_c * adc_power_mW * 1e-3,
     }
-    total = sum(items.values())
-    allowed = target_pJ * 1e-12 * macs  # W
-    needs: dict[str, str] = {}
-    if total <= allowed:
-        needs["status"] = f"{total / macs * 1e12:.3g} pJ/MAC is already below {target_pJ:g}"
-    else:
-        needs["status"] = f"{total / macs * 1e12:.3g} pJ/MAC exceeds {target_pJ:g} pJ/MAC"
-        excess = total - allowed
-        labels = {
-            "lasers": ("laser power per channel", d_r * 1e-3 / wall_plug_efficiency, "mW"),
-            "modulators": ("modulator energy per symbol", d_r * 1e-12 * f, "pJ"),
-            "heaters": ("heater power per ring", d_c * d_r * 1e-3, "mW"),
-            "TIAs": ("TIA power", d_c * 1e-3, "mW"),
-            "ADCs": ("ADC power", d_c * 1e-3, "mW"),
-        }
-        for key, (what, per_unit, unit) in labels.items():
-            current = items[key] / per_unit
-            need = (items[key] - excess) / per_unit
-            needs[key] = (
-                f"{what} <= {need:.3g} {unit} (now {current:.3g})"
-                if need > 0
-                else f"{what}: not sufficient alone (even 0 leaves {(total - items[key]) / macs * 1e12:.3g} pJ/MAC)"
-            )
-        # more rings per bank amortise the per-bank electronics (TIA, ADC); heaters, lasers and
-        # modulators scale with the rings. Thermally isolated (undercut) heaters need ~10× less
-        # power per nm (e.g. Dong et al., Opt. Express 18, 20298 (2010)).
-        per_bank = (items["TIAs"] + items["ADCs"]) / d_c
-        for factor, label in ((1.0, "rows_per_bank"), (0.1, "rows_per_bank_isolated_heaters")):
-            for d_r_new in range(d_r, 10_001):
-                macs_new = mac_rate(hidden, max(n_outputs, d_r_new), d_r_new, d_c, adc_gsps)
-                p_new = (
-                    items["lasers"] / d_r * d_r_new
-                    + items["modulators"] / d_r * d_r_new
-                    + factor * d_c * d_r_new * heater_mW_per_ring * 1e-3
-                    + d_c * per_bank
-                )
-                if p_new / macs_new * 1e12 <= target_pJ:
-                    needs[label] = (
-                        f">= {d_r_new} rings per bank (and >= {d_r_new} outputs to fill them)"
-                        + (", heaters at 1/10 of the power" if factor < 1 else "")
-                    )
-                    break
-            else:
-                needs[label] = "no number of rings per bank suffices" + (
-                    " even with heaters at 1/10 of the power" if factor < 1 else ""
-                )
+    needs = _to_reach_target(
+        items,
+        macs,
+        target_pJ,
+        hidden,
+        n_outputs,
+        d_r,
+        d_c,
+        adc_gsps,
+        heater_mW_per_ring,
+        wall_plug_efficiency,
+    )
     return PowerBudget(
         ops=ops,
         macs_per_s=macs,
@@ -198,3 +164,65 @@ def budget(
         target_pJ=target_pJ,
         to_reach_target=needs,
     )
+
+
+def _to_reach_target(
+    items: dict[str, float],
+    macs: float,
+    target_pJ: float,
+    hidden: Sequence[int],
+    n_outputs: int,
+    d_r: int,
+    d_c: int,
+    adc_gsps: float,
+    heater_mW: float,
+    wall_plug_efficiency: float,
+) -> dict[str, str]:
+    """What each item alone would have to be for ``target_pJ`` per MAC, and how many rings per bank
+    would amortise the per-bank electronics enough (with today's and with isolated heaters)."""
+    f = adc_gsps * 1e9
+    total = sum(items.values())
+    allowed = target_pJ * 1e-12 * macs  # W
+    if total <= allowed:
+        return {"status": f"{total / macs * 1e12:.3g} pJ/MAC is already below {target_pJ:g}"}
+    needs = {"status": f"{total / macs * 1e12:.3g} pJ/MAC exceeds {target_pJ:g} pJ/MAC"}
+    excess = total - allowed
+    labels = {
+        "lasers": ("laser power per channel", d_r * 1e-3 / wall_plug_efficiency, "mW"),
+        "modulators": ("modulator energy per symbol", d_r * 1e-12 * f, "pJ"),
+        "heaters": ("heater power per ring", d_c * d_r * 1e-3, "mW"),
+        "TIAs": ("TIA power", d_c * 1e-3, "mW"),
+        "ADCs": ("ADC power", d_c * 1e-3, "mW"),
+    }
+    for key, (what, per_unit, unit) in labels.items():
+        current = items[key] / per_unit
+        need = (items[key] - excess) / per_unit
+        needs[key] = (
+            f"{what} <= {need:.3g} {unit} (now {current:.3g})"
+            if need > 0
+            else f"{what}: not sufficient alone (even 0 leaves {(total - items[key]) / macs * 1e12:.3g} pJ/MAC)"
+        )
+    # more rings per bank amortise the per-bank electronics (TIA, ADC); heaters, lasers and
+    # modulators scale with the rings. Thermally isolated (undercut) heaters need ~10× less
+    # power per nm (e.g. Dong et al., Opt. Express 18, 20298 (2010)).
+    per_bank = (items["TIAs"] + items["ADCs"]) / d_c
+    for factor, label in ((1.0, "rows_per_bank"), (0.1, "rows_per_bank_isolated_heaters")):
+        for d_r_new in range(d_r, 10_001):
+            macs_new = mac_rate(hidden, max(n_outputs, d_r_new), d_r_new, d_c, adc_gsps)
+            p_new = (
+                items["lasers"] / d_r * d_r_new
+                + items["modulators"] / d_r * d_r_new
+                + factor * d_c * d_r_new * heater_mW * 1e-3
+                + d_c * per_bank
+            )
+            if p_new / macs_new * 1e12 <= target_pJ:
+                needs[label] = (
+                    f">= {d_r_new} rings per bank (and >= {d_r_new} outputs to fill them)"
+                    + (", heaters at 1/10 of the power" if factor < 1 else "")
+                )
+                break
+        else:
+            needs[label] = "no number of rings per bank suffices" + (
+                " even with heaters at 1/10 of the power" if factor < 1 else ""
+            )
+    return needs

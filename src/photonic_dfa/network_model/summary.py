@@ -10,7 +10,7 @@ from typing import Any
 
 from photonic_dfa.summary import quantity, summary, table
 
-__all__ = ["NOISE_LABELS", "model_log_line", "summarise_model"]
+__all__ = ["NOISE_LABELS", "extract_lines", "model_log_line", "summarise_model"]
 
 #: readout-noise terms of the report -> label in the report
 NOISE_LABELS = {
@@ -89,3 +89,46 @@ def model_log_line(report: dict[str, Any]) -> str:
         f"{report.get('unreachable_count', 0)} unreachable ring(s); per-MAC error std "
         f"{physical.get('std', float('nan')):.3f}·max|e|"
     )
+
+
+def extract_lines(report: dict[str, Any], total_s: float) -> list[tuple[str, bool]]:
+    """What ``photonic-dfa extract`` prints of its calibration report: ``(line, is_warning)``."""
+    r, noise = report, report["noise"]
+    lines = [
+        (
+            f"calibration ({r['mode']}, fab σ {r['fab_sigma_nm']:g} nm): {r['rows']} row tiles, "
+            f"median {r['bits_median']:.2f} bits (min {r['bits_min']:.2f}), yield "
+            f"{100 * r['yield_rows']:.1f} % of rows / {100 * r['yield_banks']:.1f} % of banks at "
+            f"≥ {r['yield_min_bits']:g} bits, {r['unreachable_count']} unreachable rings",
+            False,
+        )
+    ]
+    if r["unreachable_count"]:
+        first = r["unreachable"][0]
+        lines.append(
+            (
+                f"warning: {r['unreachable_count']} ring(s) cannot reach their target, e.g. row "
+                f"tile {first['row_tile']} ring {first['ring']}: {first['reason']}",
+                True,
+            )
+        )
+    lines += [
+        (
+            f"channel plan: worst inter-channel crosstalk "
+            f"{r['channel_plan']['worst_crosstalk_dB']:.1f} dB; weight scale "
+            f"{r['weight_scale']:.3f}; mean heater {r['heater_mW_mean']:.2f} mW",
+            False,
+        ),
+        (
+            f"readout: per-MAC error std {noise['physical']['std']:.4f} max|e| "
+            f"({noise['physical']['effective_bits']:.2f} effective bits); paper model "
+            f"{noise['paper_gaussian']['std']:.3f} max|e|",
+            False,
+        ),
+        (
+            f"energy: {r['energy']['pJ_per_mac']:.3g} pJ/MAC at {r['energy']['ops']:.3g} OPS; "
+            f"time {total_s:.1f} s",
+            False,
+        ),
+    ]
+    return lines

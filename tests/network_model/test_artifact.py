@@ -68,7 +68,7 @@ def test_mismatched_network_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda p: p.write_bytes(b"not a zip file at all"), "is not an npz file"),
+        (lambda p: p.write_bytes(b"not a zip file at all"), "not a readable npz"),
         (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a readable npz"),
         (lambda p: p.unlink(), "does not exist"),
     ],

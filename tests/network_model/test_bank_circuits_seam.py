@@ -128,7 +128,7 @@ def test_bad_bank_circuits_file_gets_one_line(bank_circuits_npz, tmp_path, mutat
     with pytest.raises(ArtifactError, match=match) as err:
         load_bank_circuits(bad)
     assert "\n" not in str(err.value)
-    with pytest.raises(ArtifactError, match="is not an npz file"):
+    with pytest.raises(ArtifactError, match="not a readable npz"):
         (tmp_path / "junk.npz").write_text("junk")
         load_bank_circuits(tmp_path / "junk.npz")
 

@@ -283,18 +283,7 @@ def train(
     log = log or (lambda _msg: None)
     cfg = _resolve_config(config, mode, overrides)
     out = Path(outdir)
-    ckpt_path = out / "checkpoint.npz"
-    existing = [n for n in ("checkpoint.npz", "metrics.json", "status.json") if (out / n).exists()]
-    if existing and not resume:
-        raise ConfigError(
-            f"output directory {str(out)!r} already holds a run ({existing[0]}); pass --resume to "
-            f"continue it or choose another directory"
-        )
-    if resume and not ckpt_path.is_file():
-        if not (out / "status.json").is_file():
-            raise ArtifactError(f"cannot resume: {str(ckpt_path)!r} does not exist")
-        log(f"{str(out)!r} has no completed epoch to resume: starting from scratch")
-        resume = False
+    resume = _check_outdir(out, resume, log)
     pm, readout, model_prov = load_feedback_model(cfg, model)
     mnist = resolve_data(data, log=log)
     if mnist.notice:
@@ -316,71 +305,17 @@ def train(
         "backend": jax.default_backend(),
     }
     if resume:
-        ck = load_checkpoint(ckpt_path, state)
-        _check_resume(ck.meta, cfg, provenance, str(ckpt_path))
-        state = ck.state
-        history = list(ck.meta.get("history", []))
-        if len(history) != int(state.epoch):
-            raise ArtifactError(
-                f"checkpoint {str(ckpt_path)!r} is inconsistent: {len(history)} history entries "
-                f"for {int(state.epoch)} epochs"
-            )
-        log(f"resuming {str(out)!r} after epoch {len(history)} of {cfg.epochs}")
-        fb = fb._replace(B=tuple(jnp.asarray(b) for b in ck.B))
+        state, fb, history = _resume(out, cfg, provenance, state, fb, log)
         if len(history) >= cfg.epochs and (out / "metrics.json").is_file():
             metrics = _read_json(out / "metrics.json")
             return TrainResult(out, cfg, metrics, history, provenance)
         (out / "metrics.json").unlink(missing_ok=True)
-
     atomic_write_json(
         out / "config.json",
         {"training": cfg.model_dump(mode="json"), "provenance": provenance},
     )
-    dev = device_data(mnist, cfg.val_fraction, cfg.seed)
-    n_batches = trainer.n_batches(int(mnist.train_labels.shape[0]))
-
-    if progress is not None:
-        progress(ProgressEvent("start", len(history), cfg.epochs, 0, n_batches))
-
-    epochs_done = len(history)
-    _write_status(out, "running", epochs_done, cfg.epochs)
-
-    def on_abort() -> None:
-        _write_status(out, "interrupted", epochs_done, cfg.epochs, resume="--resume")
-        sys.stderr.write(
-            f"interrupted: aborted during epoch {epochs_done + 1}; {str(out)!r} keeps "
-            f"{epochs_done} complete epoch(s); resume with: {resume_hint}\n"
-        )
-
-    try:
-        with graceful_sigint(on_abort) as stop:
-            while epochs_done < cfg.epochs:
-                t0 = time.perf_counter()
-                state, stats = trainer.epoch(state, fb, dev)
-                stats = jax.device_get(stats)
-                seconds = time.perf_counter() - t0
-                record = epoch_record(epochs_done + 1, stats._asdict(), seconds)
-                history.append(record)
-                epochs_done += 1
-                meta = {
-                    "training": cfg.model_dump(mode="json"),
-                    "provenance": provenance,
-                    "history": history,
-                }
-                save_checkpoint(ckpt_path, state, fb, meta)
-                atomic_write_json(out / "history.json", {"mode": cfg.mode, "epochs": history})
-                _write_status(out, "running", epochs_done, cfg.epochs)
-                if progress is not None:
-                    progress(ProgressEvent("epoch", epochs_done, cfg.epochs, record=record))
-                if stop.is_set() and epochs_done < cfg.epochs:
-                    raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        _write_status(out, "interrupted", epochs_done, cfg.epochs, resume="--resume")
-        raise
-    except BaseException as exc:
-        _write_status(out, "failed", epochs_done, cfg.epochs, error=f"{type(exc).__name__}: {exc}")
-        raise
-
+    run = _EpochLoop(out, cfg, trainer, fb, provenance, history, progress, resume_hint)
+    state = run.run(state, device_data(mnist, cfg.val_fraction, cfg.seed), mnist)
     metrics = {"mode": cfg.mode, "hidden": list(cfg.hidden), **summarise(history)}
     if pm is not None and cfg.mode == "dfa-photonic":
         metrics["model_sha256"] = provenance["model"]["sha256"]
@@ -390,8 +325,112 @@ def train(
 
         plot_curves({f"{cfg.mode}": history}, out / "curves.png", title=str(out.name))
     atomic_write_json(out / "metrics.json", {**metrics, "provenance": provenance})
-    _write_status(out, "complete", epochs_done, cfg.epochs)
+    _write_status(out, "complete", len(history), cfg.epochs)
     return TrainResult(out, cfg, metrics, history, provenance)
+
+
+def _check_outdir(out: Path, resume: bool, log: Callable[[str], None]) -> bool:
+    """Refuse a directory that holds a run unless resuming; returns whether to resume (not when
+    the run to resume has no completed epoch yet)."""
+    ckpt_path = out / "checkpoint.npz"
+    existing = [n for n in ("checkpoint.npz", "metrics.json", "status.json") if (out / n).exists()]
+    if existing and not resume:
+        raise ConfigError(
+            f"output directory {str(out)!r} already holds a run ({existing[0]}); pass --resume to "
+            f"continue it or choose another directory"
+        )
+    if resume and not ckpt_path.is_file():
+        if not (out / "status.json").is_file():
+            raise ArtifactError(f"cannot resume: {str(ckpt_path)!r} does not exist")
+        log(f"{str(out)!r} has no completed epoch to resume: starting from scratch")
+        return False
+    return resume
+
+
+def _resume(
+    out: Path,
+    cfg: TrainingConfig,
+    provenance: dict[str, Any],
+    state: Any,
+    fb: Any,
+    log: Callable[[str], None],
+) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """The state, feedback matrices and history of ``out/checkpoint.npz`` (checked against this
+    configuration and provenance)."""
+    ckpt_path = out / "checkpoint.npz"
+    ck = load_checkpoint(ckpt_path, state)
+    _check_resume(ck.meta, cfg, provenance, str(ckpt_path))
+    history = list(ck.meta.get("history", []))
+    if len(history) != int(ck.state.epoch):
+        raise ArtifactError(
+            f"checkpoint {str(ckpt_path)!r} is inconsistent: {len(history)} history entries "
+            f"for {int(ck.state.epoch)} epochs"
+        )
+    log(f"resuming {str(out)!r} after epoch {len(history)} of {cfg.epochs}")
+    return ck.state, fb._replace(B=tuple(jnp.asarray(b) for b in ck.B)), history
+
+
+@dataclass
+class _EpochLoop:
+    """The epochs of one run: each one compiled epoch, then its checkpoint, history and status
+    written; Ctrl-C stops after the epoch in progress, a second one at once."""
+
+    out: Path
+    cfg: TrainingConfig
+    trainer: Trainer
+    fb: Any
+    provenance: dict[str, Any]
+    history: list[dict[str, Any]]
+    progress: Callable[[ProgressEvent], None] | None
+    resume_hint: str
+
+    def run(self, state: Any, dev: Any, mnist: MnistData) -> Any:
+        cfg, out = self.cfg, self.out
+        if self.progress is not None:
+            n_batches = self.trainer.n_batches(int(mnist.train_labels.shape[0]))
+            self.progress(ProgressEvent("start", len(self.history), cfg.epochs, 0, n_batches))
+        _write_status(out, "running", len(self.history), cfg.epochs)
+        try:
+            with graceful_sigint(self._on_abort) as stop:
+                while len(self.history) < cfg.epochs:
+                    state = self._epoch(state, dev)
+                    if stop.is_set() and len(self.history) < cfg.epochs:
+                        raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            _write_status(out, "interrupted", len(self.history), cfg.epochs, resume="--resume")
+            raise
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            _write_status(out, "failed", len(self.history), cfg.epochs, error=error)
+            raise
+        return state
+
+    def _epoch(self, state: Any, dev: Any) -> Any:
+        cfg, out = self.cfg, self.out
+        t0 = time.perf_counter()
+        state, stats = self.trainer.epoch(state, self.fb, dev)
+        stats = jax.device_get(stats)
+        record = epoch_record(len(self.history) + 1, stats._asdict(), time.perf_counter() - t0)
+        self.history.append(record)
+        meta = {
+            "training": cfg.model_dump(mode="json"),
+            "provenance": self.provenance,
+            "history": self.history,
+        }
+        save_checkpoint(out / "checkpoint.npz", state, self.fb, meta)
+        atomic_write_json(out / "history.json", {"mode": cfg.mode, "epochs": self.history})
+        _write_status(out, "running", len(self.history), cfg.epochs)
+        if self.progress is not None:
+            self.progress(ProgressEvent("epoch", len(self.history), cfg.epochs, record=record))
+        return state
+
+    def _on_abort(self) -> None:
+        done = len(self.history)
+        _write_status(self.out, "interrupted", done, self.cfg.epochs, resume="--resume")
+        sys.stderr.write(
+            f"interrupted: aborted during epoch {done + 1}; {str(self.out)!r} keeps "
+            f"{done} complete epoch(s); resume with: {self.resume_hint}\n"
+        )
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -479,6 +479,33 @@ def _check_resume(
 # many runs in one compiled program
 
 
+def _runs(
+    cfg: TrainingConfig,
+    seeds: Sequence[int] | None,
+    noise_stds: Sequence[float] | None,
+    many_runs: str,
+) -> tuple[list[int], list[float]]:
+    """The seed and noise std of each run (a single value broadcast to all), checked."""
+    n_runs = max(len(seeds or ()), len(noise_stds or ()), 1)
+    out_seeds = list(seeds) if seeds else [cfg.seed] * n_runs
+    stds = list(noise_stds) if noise_stds else [cfg.noise_std] * n_runs
+    if len(out_seeds) == 1:
+        out_seeds = out_seeds * n_runs
+    if len(stds) == 1:
+        stds = stds * n_runs
+    if len(out_seeds) != n_runs or len(stds) != n_runs:
+        raise ConfigError(
+            f"train_many: {len(out_seeds)} seeds and {len(stds)} noise_stds differ in count"
+        )
+    if any(s < 0 for s in stds):
+        raise ConfigError(f"train_many: noise_stds must be >= 0, got {min(stds)}")
+    if many_runs not in MANY_RUNS:
+        raise ConfigError(
+            f"train_many: many_runs must be one of {', '.join(MANY_RUNS)}, got {many_runs!r}"
+        )
+    return out_seeds, stds
+
+
 def train_many(
     config: TrainingConfig | None = None,
     *,
@@ -515,23 +542,8 @@ def train_many(
         up to floating-point reassociation of the batched matrix products under ``vmap``.
     """
     cfg = _resolve_config(config, mode, overrides)
-    n_runs = max(len(seeds or ()), len(noise_stds or ()), 1)
-    seeds = list(seeds) if seeds else [cfg.seed] * n_runs
-    stds = list(noise_stds) if noise_stds else [cfg.noise_std] * n_runs
-    if len(seeds) == 1:
-        seeds = seeds * n_runs
-    if len(stds) == 1:
-        stds = stds * n_runs
-    if len(seeds) != n_runs or len(stds) != n_runs:
-        raise ConfigError(
-            f"train_many: {len(seeds)} seeds and {len(stds)} noise_stds differ in count"
-        )
-    if any(s < 0 for s in stds):
-        raise ConfigError(f"train_many: noise_stds must be >= 0, got {min(stds)}")
-    if many_runs not in MANY_RUNS:
-        raise ConfigError(
-            f"train_many: many_runs must be one of {', '.join(MANY_RUNS)}, got {many_runs!r}"
-        )
+    seeds, stds = _runs(cfg, seeds, noise_stds, many_runs)
+    n_runs = len(seeds)
     pm, readout, _ = load_feedback_model(cfg, model)
     mnist = resolve_data(data, log=log)
     if mnist.notice and log:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from _helpers.cli import run_cli
 from photonic_dfa.config import load_config
 from photonic_dfa.errors import ConfigError
 from photonic_dfa.layout import load_layout
@@ -17,13 +16,8 @@ from photonic_dfa.network_model.channel_plan import plan_channels
 from photonic_dfa.network_model.run import extract
 
 
-def _cli(*args, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-c", "from photonic_dfa.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def _cli(*args):
+    return run_cli(*args)
 
 
 @pytest.fixture(scope="module")

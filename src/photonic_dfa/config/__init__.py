@@ -122,8 +122,3 @@ def config_hash(section: StageConfig) -> str:
     """A stable sha256 of a config section's values (for provenance and stage caching)."""
     text = json.dumps(section.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def default_config_path() -> Path:
-    """The default config shipped with the package (``photonic_dfa/default_config.toml``)."""
-    return Path(__file__).resolve().parent.parent / "default_config.toml"

@@ -46,6 +46,7 @@ def _root(
 
 
 app.command("layout")(layout_commands.layout)
+app.command("verify")(layout_commands.verify)
 app.command("sweep")(circuit_commands.sweep)
 app.command("extract")(model_commands.extract)
 app.command("budget")(model_commands.budget)

@@ -6,8 +6,14 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from photonic_dfa.layout.verify import VerifyReport
 
 __all__ = ["layout", "verify"]
 
@@ -74,7 +80,7 @@ def layout(
             raise typer.Exit(1)
 
 
-def _print_report(console, report) -> None:  # type: ignore[no-untyped-def]
+def _print_report(console: Console, report: VerifyReport) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
     verdict = "clean" if report.ok else f"{len(report.violations)} violation(s)"
     console.print(f"[bold]verify[/] {report.gds_path.name}: {counts}: {verdict}", highlight=False)

@@ -2,8 +2,8 @@
 
 :func:`write_lyp` writes the generic PDK's layer properties (colours and names, from gdsfactory's
 ``layer_views.yaml``) as a ``.lyp`` that KLayout opens next to the GDS. :func:`render_png` draws a
-region of the GDS with KLayout's own renderer (``klayout.lay.LayoutView``) in those colours and
-frames it with matplotlib (axes in µm, a title, a legend of the layers drawn).
+region of the GDS with KLayout's own renderer (``klayout.lay.LayoutView``, with its scale bar) in
+those colours and adds a title and a legend of the layers drawn (Pillow).
 """
 
 from __future__ import annotations
@@ -14,12 +14,7 @@ from pathlib import Path
 
 import klayout.db as kdb
 import klayout.lay as klay
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.image as mpimg
-import matplotlib.pyplot as plt
-from matplotlib.patches import Patch
+from PIL import Image, ImageDraw, ImageFont
 
 from photonic_dfa.io import atomic_path
 
@@ -51,6 +46,17 @@ def write_lyp(path: str | os.PathLike[str]) -> Path:
     with atomic_path(path) as tmp:
         views.to_lyp(tmp)  # the temporary name ends in .lyp already
     return Path(path)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans (shipped with matplotlib: it has µ and ×), else Pillow's default font."""
+    import matplotlib
+
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 
 def _colours(lyp: Path) -> dict[tuple[int, int], str]:
@@ -111,22 +117,23 @@ def render_png(
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.png"
         view.save_image_with_options(str(raw), width_px, height_px, 0, 0, 0, box, False)
-        image = mpimg.imread(raw)
-    dpi = 150
-    fig, ax = plt.subplots(figsize=(width_px / dpi + 2.2, height_px / dpi + 0.8), dpi=dpi)
-    ax.imshow(image, extent=(box.left, box.right, box.bottom, box.top), interpolation="none")
-    ax.set_xlabel("x (µm)")
-    ax.set_ylabel("y (µm)")
-    if title:
-        ax.set_title(title)
-    handles = [
-        Patch(facecolor=colours.get(layer, "#888888"), label=label)
-        for layer, label in LEGEND.items()
-        if layer in present
+        layout_image = Image.open(raw).convert("RGB")
+    legend = [(colours.get(layer, "#888888"), label) for layer, label in LEGEND.items()]
+    legend = [
+        (c, label) for (c, label), layer in zip(legend, LEGEND, strict=True) if layer in present
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-    plt.close(fig)
+    font = _font(18)
+    head, side = 40, 290
+    canvas = Image.new(
+        "RGB", (width_px + side, max(height_px, 30 * len(legend) + 20) + head), "white"
+    )
+    canvas.paste(layout_image, (0, head))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((10, 10), title, fill="black", font=font)
+    for k, (colour, label) in enumerate(legend):
+        y = head + 10 + 30 * k
+        draw.rectangle((width_px + 12, y, width_px + 36, y + 20), fill=colour, outline="black")
+        draw.text((width_px + 46, y), label, fill="black", font=font)
+    with atomic_path(path) as tmp_png:
+        canvas.save(tmp_png, format="PNG")
     return Path(path)

@@ -25,7 +25,9 @@ class LayoutConfig(StageConfig):
     radius is ``radius_um + i * radius_step_nm / 1000`` (plus ``radius_offsets_um[i]`` if given),
     which staggers the cold resonances by about one channel spacing per ring. A radius offset δ is
     drawn as two straight sections of π·δ in the coupling regions (same round trip as a circle of
-    radius R + δ), so both bus gaps stay on simphony's data point.
+    radius R + δ), so both bus gaps stay on simphony's data point. Each heater (as wide as the
+    ring at most) reaches M3 through two via stacks inside its ring; pads (>= 75 µm on >= 100 µm
+    centres) sit in one row per bank: one per heater, a shared ground, three for the detectors.
     """
 
     rings: int = Field(10, ge=1, le=64, description="rings per bank N (= WDM channels)")

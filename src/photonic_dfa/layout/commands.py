@@ -77,7 +77,7 @@ def layout(
     if result.report is not None:
         _print_report(console, result.report)
         if not result.report.ok:
-            raise typer.Exit(1)
+            raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)
 
 
 def _print_report(console: Console, report: VerifyReport) -> None:
@@ -109,4 +109,4 @@ def verify(
     _print_report(console, report)
     console.print(f"  wrote {target}", highlight=False)
     if not report.ok:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # typer.Exit is swallowed by app(standalone_mode=False)

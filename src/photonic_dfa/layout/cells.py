@@ -532,7 +532,7 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     x_turn = ends[0][0] + 2 * BEND_RADIUS_UM + 5.0
     _route(c, [ends[0], (x_turn, ends[0][1]), (x_turn, ends[1][1]), ends[1]])
 
-    c.info["unused_optical_ports"] = unused
+    c.info["unused_optical_ports"] = ",".join(unused)  # terminated splitter outputs
     c.info["bank_pitch_um"] = pitch
     c.info["splitter_levels"] = levels
     c.info["n_pads"] = cfg.banks * len(plan.pad_x_um)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,7 +31,7 @@ __all__ = [
     "load_layout",
 ]
 
-LAYOUT_SCHEMA = "photonic_dfa.layout"
+LAYOUT_SCHEMA: Final = "photonic_dfa.layout"
 LAYOUT_SCHEMA_VERSION = 1
 
 

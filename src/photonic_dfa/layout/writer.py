@@ -114,7 +114,7 @@ def describe(
     }
     pads, detectors = _electrical_plan(plan, arr.bank_origins_um)
     return LayoutDescription(
-        schema=LAYOUT_SCHEMA,
+        schema_=LAYOUT_SCHEMA,
         schema_version=LAYOUT_SCHEMA_VERSION,
         generator={"package": "photonic_dfa", "version": __version__},
         parameters=cfg,

@@ -1,19 +1,28 @@
-"""Layout performance: a 64-bank × 16-ring array (1,024 rings) written as GDS + JSON + PNG.
+"""Layout performance: a 64-bank × 16-ring array (1,024 rings) drawn, verified and written
+(GDS + .lyp + JSON + both PNGs + .lyrdb), beside the layout code before issue 12 in the same run.
 
-Target (issue 2): under 20 s on the 2-core development machine. Runs in a fresh process so that no
-cell is cached; prints the figures and writes benchmarks/results_layout.json.
+Target (issue 12, item 7): under 20 s on the 2-core development machine, verification and PNG
+included. Each measurement runs in a fresh process so that no cell is cached. The reference is the
+layout stage as of commit ``f8ec738`` (no via stacks, pads, detectors or verification; matplotlib
+PNGs), checked out from git into a temporary directory and timed the same way; the ratio printed is
+``new (draw + verify + write) / old (draw + write)`` for the same array. The new code without
+verification (``verify=False``) is timed too. Writes benchmarks/results_layout.json.
 
     python benchmarks/bench_layout.py
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
-import time
+from pathlib import Path
 
 from _common import figure, write_results
+
+REPO = Path(__file__).resolve().parents[1]
+OLD_COMMIT = "f8ec738"
 
 SCRIPT = """
 import time, sys
@@ -21,44 +30,67 @@ t0 = time.perf_counter()
 from photonic_dfa.config import LayoutConfig
 from photonic_dfa.layout.writer import write_layout
 t1 = time.perf_counter()
-r = write_layout(LayoutConfig(rings={rings}, banks={banks}), sys.argv[1])
+kwargs = {{}} if {old} else {{"verify": {verify}}}
+r = write_layout(LayoutConfig(rings={rings}, banks={banks}), sys.argv[1], **kwargs)
 t2 = time.perf_counter()
-print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{r.description.n_rings * r.description.n_banks}}")
+ok = getattr(r, "report", None)
+ok = "-" if ok is None else str(ok.ok)
+print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{r.description.n_rings * r.description.n_banks}} {{ok}}")
 """
 
 
-def run(rings: int, banks: int) -> tuple[float, float, float, int]:
+def _old_src(tmp: Path) -> Path:
+    """The ``src`` tree of :data:`OLD_COMMIT`, extracted with ``git archive``."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", OLD_COMMIT, "src"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    return tmp / "src"
+
+
+def run(src: Path, rings: int, banks: int, *, old: bool, verify: bool = True):
+    """Time one ``write_layout`` in a fresh process: (import s, write s, rings, verified clean)."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
+        script = SCRIPT.format(rings=rings, banks=banks, old=old, verify=verify)
         proc = subprocess.run(
-            [sys.executable, "-c", SCRIPT.format(rings=rings, banks=banks), tmp],
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", script, tmp], capture_output=True, text=True, check=True, env=env
         )
-        wall = time.perf_counter() - start
-    t_import, t_write, n = proc.stdout.split()
-    return wall, float(t_import), float(t_write), int(n)
+    t_import, t_write, n, ok = proc.stdout.split()
+    return float(t_import), float(t_write), int(n), ok
 
 
 def main() -> None:
     figures = []
-    for rings, banks in ((10, 8), (16, 64)):
-        wall, t_import, t_write, n = run(rings, banks)
-        print(
-            f"layout {banks} banks × {rings} rings ({n} rings): write {t_write:.2f} s "
-            f"(+ import {t_import:.2f} s; whole process {wall:.2f} s)"
-        )
-        figures.append(
-            figure(
-                f"layout_write_{banks}x{rings}",
-                round(t_write, 3),
-                "s",
-                target="< 20 s" if n == 1024 else None,
-                process_wall_s=round(wall, 3),
+    with tempfile.TemporaryDirectory() as tmp:
+        old_src = _old_src(Path(tmp))
+        new_src = REPO / "src"
+        for rings, banks in ((10, 8), (16, 64)):
+            _, t_old, n, _ = run(old_src, rings, banks, old=True)
+            _, t_plain, _, _ = run(new_src, rings, banks, old=False, verify=False)
+            t_import, t_new, _, ok = run(new_src, rings, banks, old=False, verify=True)
+            ratio = t_new / t_old
+            print(
+                f"layout {banks} banks × {rings} rings ({n} rings): drawn, verified (clean: {ok}) "
+                f"and written in {t_new:.2f} s (+ import {t_import:.2f} s); without verification "
+                f"{t_plain:.2f} s; before issue 12 ({OLD_COMMIT}, no verification) {t_old:.2f} s; "
+                f"ratio new/old {ratio:.2f}"
             )
-        )
-    path = write_results("layout", figures)
+            figures.append(
+                figure(
+                    f"layout_write_verify_{banks}x{rings}",
+                    round(t_new, 3),
+                    "s",
+                    target="< 20 s" if n == 1024 else None,
+                    verified_clean=ok,
+                    without_verify_s=round(t_plain, 3),
+                    old_layout_s=round(t_old, 3),
+                    ratio_new_over_old=round(ratio, 3),
+                )
+            )
+    path = write_results("layout", figures, reference_commit=OLD_COMMIT)
     print(f"wrote {path}")
 
 

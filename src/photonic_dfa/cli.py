@@ -28,6 +28,10 @@ HELP = "Silicon-photonic DFA: layout → circuits → calibrated transfer matric
 #: command name -> ("module:function", one-line help shown by ``photonic-dfa --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
     "layout": ("photonic_dfa.layout.commands:layout", "Draw the microring weight-bank array."),
+    "verify": (
+        "photonic_dfa.layout.commands:verify",
+        "DRC (generic PDK rules) and connectivity checks of a weight-bank GDS.",
+    ),
     "sweep": (
         "photonic_dfa.circuits.commands:sweep",
         "Simulate the weight-bank buses of a layout.",

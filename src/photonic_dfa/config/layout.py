@@ -9,7 +9,11 @@ from pydantic import Field, model_validator
 
 from photonic_dfa.config._base import StageConfig
 
-__all__ = ["LayoutConfig"]
+__all__ = ["RING_CLEARANCE_UM", "LayoutConfig"]
+
+#: clearance between neighbouring rings (µm): the heater-to-heater space of the DRC deck
+#: (:mod:`photonic_dfa.layout.rules`), which also keeps the waveguides >= 0.2 µm apart
+RING_CLEARANCE_UM = 1.0
 
 
 class LayoutConfig(StageConfig):
@@ -21,7 +25,9 @@ class LayoutConfig(StageConfig):
     radius is ``radius_um + i * radius_step_nm / 1000`` (plus ``radius_offsets_um[i]`` if given),
     which staggers the cold resonances by about one channel spacing per ring. A radius offset δ is
     drawn as two straight sections of π·δ in the coupling regions (same round trip as a circle of
-    radius R + δ), so both bus gaps stay on simphony's data point.
+    radius R + δ), so both bus gaps stay on simphony's data point. Each heater (as wide as the
+    ring at most) reaches M3 through two via stacks inside its ring; pads (>= 75 µm on >= 100 µm
+    centres) sit in one row per bank: one per heater, a shared ground, three for the detectors.
     """
 
     rings: int = Field(10, ge=1, le=64, description="rings per bank N (= WDM channels)")
@@ -41,14 +47,29 @@ class LayoutConfig(StageConfig):
         None, gt=0.0, le=2000.0, description="ring centre spacing along the bus (µm); auto if unset"
     )
     ring_spacing_um: float = Field(
-        5.0, ge=0.0, le=500.0, description="clearance added to the ring diameter for the auto pitch"
+        5.65,
+        ge=0.0,
+        le=500.0,
+        description="spacing added to the minimum pitch for the auto pitch (µm)",
     )
-    heater_width_um: float = Field(2.0, gt=0.0, le=20.0, description="heater strip width (µm)")
+    heater_width_um: float = Field(
+        0.5, gt=0.0, le=2.0, description="heater strip width (µm), at most the waveguide width"
+    )
     heater_arc_deg: float = Field(
         270.0, gt=0.0, le=330.0, description="heater arc over the ring, centred away from the leads"
     )
-    pad_size_um: float = Field(40.0, gt=0.0, le=200.0, description="heater pad side (µm)")
-    pad_pitch_um: float = Field(50.0, gt=0.0, le=500.0, description="heater pad centre spacing")
+    pad_size_um: float = Field(
+        80.0, ge=75.0, le=200.0, description="probe/wire-bond pad side (µm), >= 75"
+    )
+    pad_pitch_um: float = Field(
+        100.0, ge=100.0, le=500.0, description="pad centre spacing along a pad row (µm), >= 100"
+    )
+    via_stack_um: float = Field(
+        3.0,
+        ge=2.7,
+        le=10.0,
+        description="side of the heater-to-M3 via stack (µm); >= one 0.7 µm via + 2 × 1 µm",
+    )
     splitter: Literal["mmi1x2"] = Field(
         "mmi1x2", description="1×2 splitter cell of the tree (the generic PDK's MMI)"
     )
@@ -75,6 +96,12 @@ class LayoutConfig(StageConfig):
                 f"({min_pitch:.4g} µm): neighbouring rings would overlap; use pitch_um >= "
                 f"{min_pitch:.4g}"
             )
+        if self.heater_width_um > self.wg_width_nm * 1e-3 + 1e-9:
+            raise ValueError(
+                f"heater_width_um = {self.heater_width_um:g} is wider than the ring waveguide "
+                f"({self.wg_width_nm * 1e-3:g} µm): the heater would overhang the ring towards "
+                "the buses; use heater_width_um <= wg_width_nm / 1000"
+            )
         if self.pad_pitch_um <= self.pad_size_um:
             raise ValueError(
                 f"pad_pitch_um = {self.pad_pitch_um:g} must exceed pad_size_um = "
@@ -90,12 +117,13 @@ class LayoutConfig(StageConfig):
         ]
 
     def min_pitch_um(self) -> float:
-        """Smallest ring pitch at which neighbouring rings do not touch (µm): the widest ring's
-        outer diameter (waveguide or heater, whichever is wider, plus its straights) plus the
-        larger bus gap."""
+        """Smallest ring pitch at which neighbouring rings keep the DRC spacing (µm): the widest
+        ring's outer diameter (waveguide or heater, whichever is wider, plus its straights) plus
+        the larger bus gap or :data:`RING_CLEARANCE_UM`, whichever is larger."""
         straight = math.pi * (max(self.ring_radii_um()) - self.radius_um)
         width = max(self.wg_width_nm * 1e-3, self.heater_width_um)
-        return 2 * self.radius_um + straight + width + max(self.gap_in_nm, self.gap_drop_nm) * 1e-3
+        clearance = max(self.gap_in_nm * 1e-3, self.gap_drop_nm * 1e-3, RING_CLEARANCE_UM)
+        return 2 * self.radius_um + straight + width + clearance
 
     def resolved_pitch_um(self) -> float:
         """The ring pitch used: ``pitch_um`` if given, else diameter + width + ``ring_spacing_um``."""

@@ -2,7 +2,8 @@
 
 The schema of ``layout.json`` (:mod:`photonic_dfa.layout.schema`, what later stages read) and the
 planner (:mod:`photonic_dfa.layout.planner`, where everything of a bank goes) need only pydantic and
-numpy; the cells and the writer import gdsfactory, so they are loaded on first use.
+numpy; the cells and the writer import gdsfactory, the verifier (:func:`verify_gds`, rules in
+:class:`DrcRules`) KLayout, so they are loaded on first use.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "LAYOUT_SCHEMA",
     "LAYOUT_SCHEMA_VERSION",
     "BankGeometry",
+    "DrcRules",
     "LayoutDescription",
     "LayoutResult",
     "RingGeometry",
@@ -32,6 +34,7 @@ __all__ = [
     "load_layout",
     "plan_bank",
     "ring_heater",
+    "verify_gds",
     "weight_bank",
     "write_layout",
 ]
@@ -42,6 +45,8 @@ _LAZY = {
     "bank_array": "photonic_dfa.layout.cells",
     "write_layout": "photonic_dfa.layout.writer",
     "LayoutResult": "photonic_dfa.layout.writer",
+    "verify_gds": "photonic_dfa.layout.verify",
+    "DrcRules": "photonic_dfa.layout.rules",
 }
 
 

@@ -3,13 +3,18 @@
 Cells draw exactly what :func:`photonic_dfa.layout.planner.plan_bank` computes. The generic PDK
 must be active (:func:`activate_pdk`); nothing here activates it on import.
 
-* :func:`ring_heater` — one add-drop racetrack ring with its heater, the heater routed to a pad pair
-  (a weight bank of one ring).
-* :func:`weight_bank` — N rings between an input/through bus and a drop bus, each heater on its own
-  pad pair along the bottom edge; optical ports ``in``, ``through``, ``add``, ``drop``.
-* :func:`bpd` — balanced-photodetector placeholder: two optical inputs, three pads.
-* :func:`bank_array` — M banks fed from one grating coupler through a 1×M MMI tree, each bank's
-  through and drop (brought round by a U-turn) ending at its BPD.
+* :func:`ring_heater` — one add-drop racetrack ring with its heater: a weight bank of one ring.
+* :func:`weight_bank` — N rings between an input/through bus and a drop bus. Each heater reaches
+  M3 through the PDK's ``via_stack_heater_mtop`` (HEATER–VIA1–M2–VIA2–M3) inside its ring; its
+  signal lead runs to its own pad, its ground lead to the bank's ground rail and ground pad
+  (N + 1 heater pads). The through and drop ports end on two of the PDK's germanium detectors
+  (``ge_detector_straight_si_contacts``) wired in series as a balanced pair (three more pads);
+  the add port ends on the PDK's ``terminator``. Pads are the PDK's ``pad`` with a PADOPEN window.
+* :func:`bank_array` — M banks fed from one grating coupler through a 1×M MMI tree, plus a
+  loopback pair of grating couplers for fibre alignment.
+
+Every pad carries a text label (TEXT layer) naming its bank and net; each coupling region is
+covered by a DRC_MARKER box (the intended sub-rule bus gap, waived by the DRC deck).
 """
 
 from __future__ import annotations
@@ -23,14 +28,25 @@ import kfactory as kf
 import numpy as np
 
 from photonic_dfa.config.layout import LayoutConfig
-from photonic_dfa.layout.planner import BankPlan, heater_outline, plan_bank
+from photonic_dfa.layout.planner import (
+    BEND_RADIUS_UM,
+    DETECTOR_CONTACT_X_UM,
+    DETECTOR_CONTACT_Y_UM,
+    DETECTOR_INPUT_X_UM,
+    DETECTOR_LEAD_UM,
+    RAIL_WIDTH_UM,
+    VIA_WG_CLEARANCE_UM,
+    BankPlan,
+    heater_outline,
+    plan_bank,
+    via_radius_um,
+)
 
 __all__ = [
     "LAYERS",
     "ArrayPlan",
     "activate_pdk",
     "bank_array",
-    "bpd",
     "ring_heater",
     "weight_bank",
 ]
@@ -39,15 +55,21 @@ __all__ = [
 LAYERS: dict[str, tuple[int, int]] = {
     "waveguide": (1, 0),  # WG
     "heater": (47, 0),  # HEATER
+    "via1": (44, 0),  # VIA1: heater to M2
+    "m2": (45, 0),  # M2
+    "via2": (43, 0),  # VIA2: M2 to M3
     "metal": (49, 0),  # M3 / MTOP: leads and pads
     "pad_open": (46, 0),  # PADOPEN
-    "detector": (5, 0),  # GE: photodetector placeholder
-    "text": (66, 0),  # TEXT
+    "detector": (5, 0),  # GE
+    "text": (66, 0),  # TEXT: pad labels
+    "drc_marker": (205, 0),  # DRC_MARKER: intended coupling gaps
 }
 
-BEND_RADIUS_UM = 10.0
 TREE_LEVEL_DX_UM = 90.0
-BPD_SIZE_UM = (20.0, 10.0)
+#: PADOPEN window inset from the pad metal's edge (µm)
+PAD_OPENING_INSET_UM = 2.5
+#: centre spacing of the fibre-array grating couplers (µm): the standard 127 µm fibre pitch
+FIBRE_PITCH_UM = 127.0
 
 
 def activate_pdk() -> None:
@@ -111,44 +133,99 @@ def _ring_outline(
     return edge(radius + width / 2), edge(radius - width / 2)
 
 
-def _draw_bank(c: gf.Component, cfg: LayoutConfig, plan: BankPlan) -> None:
-    """Draw buses, rings, heaters, leads and pads of one bank into ``c`` (bank coordinates)."""
+def _pdk_cells(plan: BankPlan) -> dict[str, gf.Component]:
+    """The generic PDK cells a bank places (cached by gdsfactory)."""
+    vs = plan.via_stack_um
+    inset = PAD_OPENING_INSET_UM
+    return {
+        "via_stack": gf.components.via_stack_heater_mtop(size=(vs, vs)),
+        "pad": gf.components.pad(
+            size=(plan.pad_size_um, plan.pad_size_um),
+            bbox_layers=("PADOPEN",),
+            bbox_offsets=(-inset,),
+        ),
+        "detector": gf.components.ge_detector_straight_si_contacts(),
+        "terminator": gf.components.terminator(),
+    }
+
+
+def _check_fits(plan: BankPlan) -> None:
+    """The two via stacks of a ring must fit inside it, clear of the ring and, on M3, of each
+    other (they lead off in opposite directions)."""
+    vs, gap = plan.via_stack_um, plan.lead_width_um
+    (gx, _), (sx, _) = plan.stub_ends_um[0], plan.stub_ends_um[1]
+    if via_radius_um(plan.radius_um, plan.wg_width_um, vs, math.pi / 4) <= 0 or sx - gx < vs + gap:
+        # smallest radius: stacks on the 45° rays, vs + gap apart in x (see via_radius_um)
+        need = (vs + gap) / math.sqrt(2) + plan.wg_width_um / 2 + VIA_WG_CLEARANCE_UM
+        need += vs / math.sqrt(2)
+        raise ValueError(
+            f"radius_um = {plan.radius_um:g} is too small for two {vs:g} µm via stacks inside "
+            f"the ring, clear of it and of each other; use radius_um >= {need:.3g}"
+        )
+
+
+def _stub_outline(plan: BankPlan, k: int) -> np.ndarray:
+    """Outline ``(P, 2)`` of heater stub ``k`` (ring ``k // 2``; left, right): a strip as wide as
+    the via stack along the ray from the ring's centre through terminal ``k``, from the via stack's
+    centre out to the heater's outer edge (a circle arc)."""
+    i = k // 2
+    (tx, ty), (sx, sy) = plan.terminals_um[k], plan.stub_ends_um[k]
+    s = plan.straights_um[i]
+    cx = plan.ring_x_um[i] + (s / 2 if tx >= plan.ring_x_um[i] else -s / 2)
+    cy = plan.ring_y_um
+    angle = math.atan2(ty - cy, tx - cx)
+    half = plan.via_stack_um / 2
+    outer = plan.radius_um + plan.heater_width_um / 2
+    delta = math.asin(half / outer)
+    theta = np.linspace(angle + delta, angle - delta, 9)
+    arc = np.stack([cx + outer * np.cos(theta), cy + outer * np.sin(theta)], -1)
+    n = np.array([-math.sin(angle), math.cos(angle)]) * half
+    via = np.array([sx, sy])
+    return np.concatenate([arc, [via - n, via + n]])
+
+
+def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
+    """Draw one bank into ``c`` (bank coordinates): buses, rings, heaters, via stacks, leads,
+    pads, the drop U-turn, the balanced detector pair and the add-port terminator."""
+    _check_fits(plan)
     w = plan.wg_width_um
+    cells = _pdk_cells(plan)
     wg = c.kcl.layer(*LAYERS["waveguide"])
     heater = c.kcl.layer(*LAYERS["heater"])
     metal = c.kcl.layer(*LAYERS["metal"])
+    marker = c.kcl.layer(*LAYERS["drc_marker"])
 
     _box(c, "waveguide", 0.0, -w / 2, plan.bus_length_um, w / 2)
     _box(c, "waveguide", 0.0, plan.drop_y_um - w / 2, plan.bus_length_um, plan.drop_y_um + w / 2)
+    r = plan.radius_um
     for i in range(plan.n_rings):
-        outer, inner = _ring_outline(
-            plan.ring_x_um[i], plan.ring_y_um, plan.radius_um, plan.straights_um[i], w
-        )
+        x, s = plan.ring_x_um[i], plan.straights_um[i]
+        outer, inner = _ring_outline(x, plan.ring_y_um, r, s, w)
         c.shapes(wg).insert(_poly(outer, [inner]))
         c.shapes(heater).insert(_poly(heater_outline(plan, i)))
+        # coupling regions (intended sub-rule gaps): from each bus to 1 µm into the ring
+        half = r + s / 2
+        for y0, y1 in (
+            (-w / 2, plan.ring_y_um - r + w / 2 + 1.0),
+            (plan.ring_y_um + r - w / 2 - 1.0, plan.drop_y_um + w / 2),
+        ):
+            c.shapes(marker).insert(kf.kdb.DBox(x - half, y0, x + half, y1))
 
     half_lead = plan.lead_width_um / 2
-    half_land = plan.landing_um / 2
-    for k, ((tx, ty), (sx, sy)) in enumerate(
-        zip(plan.terminals_um, plan.stub_ends_um, strict=True)
-    ):
-        # heater stub from the terminal inward to the via landing (heater layer)
-        direction = np.array([sx - tx, sy - ty])
-        length = float(np.hypot(*direction))
-        normal = np.array([-direction[1], direction[0]]) / length * plan.heater_width_um / 2
-        stub = np.array(
-            [[tx, ty] + normal, [sx, sy] + normal, [sx, sy] - normal, [tx, ty] - normal]
-        )
+    for k, (sx, sy) in enumerate(plan.stub_ends_um):
+        # heater stub from the arc's end inward to the via stack (heater layer), as wide as the
+        # stack, its outer end on the heater's outer edge: it merges with the arc and the stack's
+        # square without narrow notches
+        stub = _stub_outline(plan, k)
         c.shapes(heater).insert(_poly(stub))
-        c.shapes(heater).insert(
-            kf.kdb.DBox(sx - half_land, sy - half_land, sx + half_land, sy + half_land)
-        )
-        # via landing and lead (metal): down to the track, along it, down to the pad
-        c.shapes(metal).insert(
-            kf.kdb.DBox(sx - half_land, sy - half_land, sx + half_land, sy + half_land)
-        )
-        ty_track = plan.track_y_um[k]
-        px = plan.pad_x_um[k]
+        c.add_ref(cells["via_stack"]).dmove((sx, sy))
+        i, is_signal = divmod(k, 2)
+        if not is_signal:  # ground: straight up over the drop bus to the rail
+            c.shapes(metal).insert(kf.kdb.DBox(sx - half_lead, sy, sx + half_lead, plan.rail_y_um))
+            continue
+        # signal: down to its track, along it, down to its pad
+        ty_track = plan.track_y_um[i]
+        px = plan.heater_pad_x_um[i]
         pad_top = plan.pad_y_um + plan.pad_size_um / 2
         c.shapes(metal).insert(
             kf.kdb.DBox(sx - half_lead, ty_track - half_lead, sx + half_lead, sy)
@@ -164,24 +241,62 @@ def _draw_bank(c: gf.Component, cfg: LayoutConfig, plan: BankPlan) -> None:
         c.shapes(metal).insert(
             kf.kdb.DBox(px - half_lead, pad_top, px + half_lead, ty_track + half_lead)
         )
-        half_pad = plan.pad_size_um / 2
-        _box(
-            c,
-            "metal",
-            px - half_pad,
-            plan.pad_y_um - half_pad,
-            px + half_pad,
-            plan.pad_y_um + half_pad,
+
+    # ground rail: over all ground leads, left to the ground pad
+    half_rail = RAIL_WIDTH_UM / 2
+    gx = plan.pad_x_um[0]
+    last_ground = plan.stub_ends_um[-2][0]
+    c.shapes(metal).insert(
+        kf.kdb.DBox(
+            gx - half_rail,
+            plan.rail_y_um - half_rail,
+            last_ground + half_lead,
+            plan.rail_y_um + half_rail,
         )
-        inset = min(2.0, half_pad / 4)
-        _box(
-            c,
-            "pad_open",
-            px - half_pad + inset,
-            plan.pad_y_um - half_pad + inset,
-            px + half_pad - inset,
-            plan.pad_y_um + half_pad - inset,
+    )
+    c.shapes(metal).insert(
+        kf.kdb.DBox(
+            gx - half_rail,
+            plan.pad_y_um + plan.pad_size_um / 2,
+            gx + half_rail,
+            plan.rail_y_um + half_rail,
         )
+    )
+    for px in plan.pad_x_um:
+        c.add_ref(cells["pad"]).dmove((px, plan.pad_y_um))
+
+    # drop bus: U-turn left of the input port and back above the bank to the drop detector;
+    # through bus: straight on to the through detector
+    det_x = plan.detector_x_um
+    y_thru, y_drop_det = plan.detector_y_um
+    _route(
+        c,
+        [
+            (0.0, plan.drop_y_um),
+            (plan.turn_x_um, plan.drop_y_um),
+            (plan.turn_x_um, plan.return_y_um),
+            (det_x, plan.return_y_um),
+        ],
+    )
+    _box(c, "waveguide", plan.bus_length_um, -w / 2, det_x, w / 2)
+    for y in (y_thru, y_drop_det):
+        c.add_ref(cells["detector"]).dmove((det_x - DETECTOR_INPUT_X_UM, y))
+    term = c.add_ref(cells["terminator"])
+    term.dmove((plan.bus_length_um, plan.drop_y_um))
+
+    # balanced pair: cathode (through detector's bottom contact), output (through top joined to
+    # drop bottom), anode (drop detector's top contact), each to its pad, right of the detectors
+    xc = det_x - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
+    half = DETECTOR_LEAD_UM / 2
+    dy = DETECTOR_CONTACT_Y_UM
+    pad_top = plan.pad_y_um + plan.pad_size_um / 2
+    x_cat, x_out, x_an = plan.pad_x_um[-3:]
+    joint = (y_thru + dy - half, y_drop_det - dy + half)
+    y_out = (y_thru + dy + half + y_drop_det - dy - half) / 2
+    c.shapes(metal).insert(kf.kdb.DBox(xc, joint[0], xc + 2 * half, joint[1]))
+    for y, xp in ((y_thru - dy, x_cat), (y_out, x_out), (y_drop_det + dy, x_an)):
+        c.shapes(metal).insert(kf.kdb.DBox(xc, y - half, xp + half, y + half))
+        c.shapes(metal).insert(kf.kdb.DBox(xp - half, pad_top, xp + half, y + half))
 
     ports = {
         "in": ((0.0, 0.0), 180),
@@ -203,18 +318,35 @@ def _draw_bank(c: gf.Component, cfg: LayoutConfig, plan: BankPlan) -> None:
 def weight_bank(cfg: LayoutConfig) -> gf.Component:
     """A bank of ``cfg.rings`` heated rings between two buses (see the sketch in ``planner``).
 
-    Ports: ``in`` (origin, facing 180°), ``through``, ``add``, ``drop``. ``c.info`` holds the
-    derived values the next stage needs (pitch, bus length, ring and drop-bus heights).
+    ::
+
+        rail ════════════════════════════════ (M3, ground)      ┌─────┐
+         ╭──────────────────────────────────────────────────────┤ PD  │ drop detector
+         │  drop ◀──────────────────────────── add ▷ terminator └─────┘
+         │          ╭──╮         ╭──╮                            ┌─────┐
+         ╰─▶        │▪▪│   ···   │▪▪│   rings, via stacks inside │ PD  │ through detector
+            in ─────────────────────────────── through ─────────▶└─────┘
+                     ┃ leads (M3) to tracks
+        [gnd][h0][h1] … [h N-1]                              [cathode][out][anode]
+
+    Ports: ``in`` (origin, facing 180°), ``through``, ``add``, ``drop`` (the bus ends; all but
+    ``in`` are connected inside the cell). ``c.info`` holds the derived values the next stage
+    needs (pitch, bus length, ring and drop-bus heights, pad count and pitch).
+
+    Raises:
+        ValueError: the via stacks do not fit inside the rings (``radius_um`` too small).
     """
     plan = plan_bank(cfg)
 
     def draw(c: gf.Component) -> None:
-        _draw_bank(c, cfg, plan)
+        _draw_bank(c, plan)
         c.info["n_rings"] = cfg.rings
         c.info["pitch_um"] = cfg.resolved_pitch_um()
         c.info["bus_length_um"] = plan.bus_length_um
         c.info["ring_y_um"] = plan.ring_y_um
         c.info["drop_y_um"] = plan.drop_y_um
+        c.info["n_pads"] = len(plan.pad_x_um)
+        c.info["pad_pitch_um"] = cfg.pad_pitch_um
 
     return _new_cell(f"weight_bank_N{cfg.rings}_{_key(cfg)}", draw)
 
@@ -226,25 +358,24 @@ def ring_heater(
     gap_drop_nm: float = 150.0,
     wg_width_nm: float = 500.0,
     radius_offset_um: float = 0.0,
-    heater_width_um: float = 2.0,
+    heater_width_um: float = 0.5,
     heater_arc_deg: float = 270.0,
-    pad_size_um: float = 40.0,
-    pad_pitch_um: float = 50.0,
+    pad_size_um: float = 80.0,
+    pad_pitch_um: float = 100.0,
 ) -> gf.Component:
-    """One add-drop ring with a heater over it, the heater routed to a pad pair.
+    """One add-drop ring with a heater over it: a weight bank of one ring (µm, nm as named).
 
     ::
 
         drop ◀═══════════════ add
-                 ╭─────╮      heater (metal) over the ring, opening at the bottom
-                 │  ○  │
-                 ╰─┬─┬─╯
-        in  ═══════╪═╪═══▶ through
-                   │ │        leads
-                 [p0] [p1]    heater pads
+                 ╭─────╮      heater over the ring, opening at the bottom
+                 │ ▪ ▪ │      via stacks inside the ring
+                 ╰─────╯
+        in  ═════════════▶ through
 
-    A weight bank of one ring; parameters as in :class:`~photonic_dfa.config.layout.LayoutConfig`.
+    Parameters as in :class:`~photonic_dfa.config.layout.LayoutConfig`.
     """
+    activate_pdk()
     cfg = LayoutConfig(
         rings=1,
         banks=1,
@@ -262,73 +393,32 @@ def ring_heater(
     return weight_bank(cfg)
 
 
-def bpd(height_um: float) -> gf.Component:
-    """Balanced-photodetector placeholder: a detector box spanning two optical inputs.
-
-    Optical inputs ``o1`` (through, at y = 0) and ``o2`` (drop, at y = ``height_um``) face 180°;
-    three pads (anode, output, cathode) on M3 to the right.
-    """
-
-    def draw(c: gf.Component) -> None:
-        bw, bh = BPD_SIZE_UM
-        for y in (0.0, height_um):
-            _box(c, "detector", 0.0, y - bh / 2, bw, y + bh / 2)
-        _box(c, "detector", bw / 2 - 1.0, 0.0, bw / 2 + 1.0, height_um)
-        # pads clear of the heater leads below y = 0; an even number of nm wide (port grid)
-        pad = math.floor(min(10.0, height_um / 4 - 1.0) * 500) / 500
-        for j, y in enumerate((0.25 * height_um, 0.5 * height_um, 0.75 * height_um)):
-            x0 = bw + 6.0
-            _box(c, "metal", x0, y - pad / 2, x0 + pad, y + pad / 2)
-            _box(c, "pad_open", x0 + 1, y - pad / 2 + 1, x0 + pad - 1, y + pad / 2 - 1)
-            c.add_port(
-                name=f"e{j + 1}",
-                center=(x0 + pad, y),
-                width=pad,
-                orientation=0,
-                layer=LAYERS["metal"],
-                port_type="electrical",
-            )
-        for name, y in (("o1", 0.0), ("o2", height_um)):
-            c.add_port(
-                name=name, center=(0.0, y), width=0.5, orientation=180, layer=LAYERS["waveguide"]
-            )
-
-    return _new_cell(f"bpd_placeholder_{height_um:.3f}".replace(".", "p"), draw)
-
-
 @dataclass(frozen=True)
 class ArrayPlan:
     """Placement of the banks and of the splitter tree in the array (chip coordinates, µm)."""
 
     bank_origins_um: tuple[tuple[float, float], ...]
     bank_pitch_um: float
-    return_y_um: float  # height of the drop U-turn waveguide above a bank's input bus
     tree_levels: int
     tree_x0_um: float
-    bpd_x_um: float
     feed_x_um: float  # x of the vertical run of each bank's feed waveguide
 
 
 def plan_array(cfg: LayoutConfig, plan: BankPlan) -> ArrayPlan:
-    """Where each bank sits: stacked in y, splitter tree to the left, BPDs to the right."""
-    return_y = plan.drop_y_um + 2 * BEND_RADIUS_UM + 4.0
-    height = return_y + BPD_SIZE_UM[1] / 2 - plan.y_min_um
+    """Where each bank sits: stacked in y, splitter tree and grating couplers to the left."""
+    height = plan.y_max_um - plan.y_min_um
     pitch = round(max(height + cfg.bank_spacing_um, 4 * BEND_RADIUS_UM + 10.0), 3)
     levels = math.ceil(math.log2(cfg.banks)) if cfg.banks > 1 else 0
-    x_bank = 0.0
-    # the feed of each bank turns into its input row left of the heater pads (which may reach
-    # left of the input port), so no waveguide runs under another bank's pads
-    feed_x = min(x_bank, plan.x_min_um) - BEND_RADIUS_UM - 10.0
+    # the feed of each bank runs left of its pads, so no waveguide runs under a pad
+    feed_x = plan.x_min_um - BEND_RADIUS_UM - 10.0
     mmi_length = 25.5  # generic PDK mmi1x2: input at x = -10, outputs at x = 15.5
     tree_x0 = feed_x - BEND_RADIUS_UM - 5.0 - mmi_length - max(levels - 1, 0) * TREE_LEVEL_DX_UM
-    origins = tuple((x_bank, round(b * pitch, 3)) for b in range(cfg.banks))
+    origins = tuple((0.0, round(b * pitch, 3)) for b in range(cfg.banks))
     return ArrayPlan(
         bank_origins_um=origins,
         bank_pitch_um=pitch,
-        return_y_um=return_y,
         tree_levels=levels,
         tree_x0_um=tree_x0,
-        bpd_x_um=plan.bus_length_um + 2 * BEND_RADIUS_UM,
         feed_x_um=feed_x,
     )
 
@@ -349,34 +439,28 @@ def _s_route(c: gf.Component, start: tuple[float, float], end: tuple[float, floa
 
 
 def bank_array(cfg: LayoutConfig) -> gf.Component:
-    """The whole weight-bank array: grating coupler → 1×M MMI tree → M banks → M BPDs."""
+    """The whole weight-bank array: grating coupler → 1×M MMI tree → M banks, and a loopback
+    pair of grating couplers. Ports: ``input`` (the input grating's fibre port)."""
     activate_pdk()
     return _new_cell(
         f"weight_bank_array_M{cfg.banks}_N{cfg.rings}_{_key(cfg)}", lambda c: _draw_array(c, cfg)
     )
 
 
+def _label(c: gf.Component, text: str, x: float, y: float) -> None:
+    c.shapes(c.kcl.layer(*LAYERS["text"])).insert(kf.kdb.DText(text, x, y))
+
+
 def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     plan = plan_bank(cfg)
     arr = plan_array(cfg, plan)
     bank = weight_bank(cfg)
-    detector = bpd(round(arr.return_y_um, 3))
-    unused: list[str] = []
 
     for b, (ox, oy) in enumerate(arr.bank_origins_um):
         ref = c.add_ref(bank)
         ref.dmove((ox, oy))
-        # drop port: U-turn up and back to the right, above the drop bus, to the BPD
-        x_turn = ox - 2 * BEND_RADIUS_UM - 2.0
-        y_drop, y_ret = oy + plan.drop_y_um, oy + arr.return_y_um
-        x_bpd = ox + arr.bpd_x_um
-        _route(c, [(ox, y_drop), (x_turn, y_drop), (x_turn, y_ret), (x_bpd, y_ret)])
-        _box(c, "waveguide", ox + plan.bus_length_um, oy - 0.25, x_bpd, oy + 0.25)
-        det = c.add_ref(detector)
-        det.dmove((x_bpd, oy))
-        for name in ("through", "add", "drop", "in"):
-            c.add_port(name=f"bank{b}_{name}", port=ref.ports[name])
-        unused.append(f"bank{b}_add")
+        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True):
+            _label(c, f"b{b}.{net}", ox + px, oy + plan.pad_y_um)
 
     # splitter tree: level l, node k covers the virtual leaves [k·2^(L-l), (k+1)·2^(L-l))
     levels = arr.tree_levels
@@ -389,14 +473,19 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
         return (k * span + (span - 1) / 2) * pitch
 
     root_in: tuple[float, float]
+    unused: list[str] = []
     if levels == 0:
         root_in = arr.bank_origins_um[0]
     else:
         outputs: dict[tuple[int, int], tuple[float, float]] = {}
+        term = gf.components.terminator()
         for level in range(levels):
             x = arr.tree_x0_um + level * TREE_LEVEL_DX_UM
             for k in range(2**level):
                 if k * 2 ** (levels - level) >= cfg.banks:
+                    if level > 0 and k % 2 == 1:  # its parent's output feeds nothing: terminated
+                        c.add_ref(term).dmove(outputs[(level - 1, k)])
+                        unused.append(f"tree_output_{level - 1}_{k}")
                     continue
                 ref = c.add_ref(mmi)
                 ref.dmove((x - mmi_in[0], node_y(level, k) - mmi_in[1]))
@@ -415,15 +504,35 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
             if child < cfg.banks:
                 bx, by = arr.bank_origins_um[child]
                 _route(c, [out, (arr.feed_x_um, out[1]), (arr.feed_x_um, by), (bx, by)])
-            else:
+            else:  # an MMI output with no bank: terminated
+                c.add_ref(term).dmove(out)
                 unused.append(f"tree_output_{child}")
 
-    gc = c.add_ref(gf.components.grating_coupler_elliptical_te())
+    gc_cell = gf.components.grating_coupler_elliptical_te()
+    gc = c.add_ref(gc_cell)
     gc.drotate(180)
     gc_port = gc.ports["o1"]
     gc.dmove((root_in[0] - 2 * BEND_RADIUS_UM - gc_port.center[0], root_in[1] - gc_port.center[1]))
     _box(c, "waveguide", gc.ports["o1"].center[0], root_in[1] - 0.25, root_in[0], root_in[1] + 0.25)
+    _label(c, "input", float(gc.ports["o2"].center[0]), float(gc.ports["o2"].center[1]))
     c.add_port(name="input", port=gc.ports["o2"])
-    c.info["unused_optical_ports"] = unused  # type: ignore[assignment]  # kfactory accepts lists
+
+    # loopback pair for fibre alignment: two gratings one fibre pitch apart, joined by a U-turn
+    loop_x = float(gc.dbbox().left) - 4 * BEND_RADIUS_UM - 20.0
+    ends = []
+    for j, dy in enumerate((FIBRE_PITCH_UM / 2, -FIBRE_PITCH_UM / 2)):
+        lg = c.add_ref(gc_cell)
+        lg.drotate(180)
+        lg.dmove((loop_x - lg.ports["o1"].center[0], root_in[1] + dy - lg.ports["o1"].center[1]))
+        o1 = lg.ports["o1"].center
+        ends.append((float(o1[0]), float(o1[1])))
+        o2 = lg.ports["o2"].center
+        _label(c, f"loopback{j}", float(o2[0]), float(o2[1]))
+        c.add_port(name=f"loopback{j}", port=lg.ports["o2"])
+    x_turn = ends[0][0] + 2 * BEND_RADIUS_UM + 5.0
+    _route(c, [ends[0], (x_turn, ends[0][1]), (x_turn, ends[1][1]), ends[1]])
+
+    c.info["unused_optical_ports"] = ",".join(unused)  # terminated splitter outputs
     c.info["bank_pitch_um"] = pitch
     c.info["splitter_levels"] = levels
+    c.info["n_pads"] = cfg.banks * len(plan.pad_x_um)

@@ -1,14 +1,21 @@
-"""``photonic-dfa layout``: draw the weight-bank array (GDS, pictures, ``layout.json``)."""
+"""``photonic-dfa layout``: draw the weight-bank array (GDS, pictures, ``layout.json``) and verify
+it; ``photonic-dfa verify``: DRC and connectivity of a GDS."""
 
 from __future__ import annotations
 
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-__all__ = ["layout"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from photonic_dfa.layout.verify import VerifyReport
+
+__all__ = ["layout", "verify"]
 
 
 def layout(
@@ -26,12 +33,17 @@ def layout(
         None, "--gap-nm", help="Bus gap (nm), both input and drop side."
     ),
     pitch_um: float | None = typer.Option(None, "--pitch-um", help="Ring pitch along the bus."),
+    check: bool = typer.Option(
+        True, "--verify/--no-verify", help="Run `photonic-dfa verify` on the GDS (default)."
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="TOML file of DRC rule values."),
 ) -> None:
-    """Draw the microring weight-bank array: weight_bank.gds, weight_bank.png, bank.png,
-    layout.json."""
+    """Draw the microring weight-bank array (weight_bank.gds and .lyp, weight_bank.png,
+    bank.png, layout.json) and verify it (weight_bank.lyrdb); exit status 1 on violations."""
     from rich.console import Console
 
     from photonic_dfa.config import load_config
+    from photonic_dfa.layout.rules import load_rules
     from photonic_dfa.layout.writer import write_layout
 
     console = Console(soft_wrap=True)
@@ -44,21 +56,62 @@ def layout(
         "pitch_um": pitch_um,
     }
     cfg = load_config(config, layout=overrides).layout
+    deck = load_rules(rules)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with console.status("drawing the weight-bank array…"):
-            result = write_layout(cfg, outdir)
+            result = write_layout(cfg, outdir, verify=check, rules=deck)
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
     d = result.description
+    for note in d.coupler_data.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(
         f"[bold]layout[/]: {d.n_banks} bank(s) × {d.n_rings} ring(s) = "
         f"{d.n_banks * d.n_rings} rings with heaters, R = {cfg.radius_um:g} µm, gaps "
         f"{cfg.gap_in_nm:g}/{cfg.gap_drop_nm:g} nm, pitch {cfg.resolved_pitch_um():g} µm; "
-        f"chip {d.chip_size_um[0]:.1f} × {d.chip_size_um[1]:.1f} µm "
+        f"chip {d.chip_size_um[0]:.1f} × {d.chip_size_um[1]:.1f} µm, {len(d.pads)} pads "
         f"({time.perf_counter() - start:.1f} s)",
         highlight=False,
     )
-    for path in (result.gds_path, result.png_path, result.bank_png_path, result.json_path):
+    paths = [result.gds_path, result.lyp_path, result.png_path, result.bank_png_path]
+    paths += [result.json_path, *([result.lyrdb_path] if result.lyrdb_path else [])]
+    for path in paths:
         console.print(f"  wrote {path}", highlight=False)
+    if result.report is not None:
+        _print_report(console, result.report)
+        if not result.report.ok:
+            raise typer.Exit(1)
+
+
+def _print_report(console: Console, report: VerifyReport) -> None:
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
+    verdict = "clean" if report.ok else f"{len(report.violations)} violation(s)"
+    console.print(f"[bold]verify[/] {report.gds_path.name}: {counts}: {verdict}", highlight=False)
+    if not report.ok:
+        console.print(report.table(), markup=False, highlight=False)
+
+
+def verify(
+    gds: Path = typer.Argument(..., help="GDS file to check (one top cell)."),
+    rules: Path | None = typer.Option(None, "--rules", help="TOML file of DRC rule values."),
+    lyrdb: Path | None = typer.Option(
+        None, "--lyrdb", help="Marker database to write (default: beside the GDS, .lyrdb)."
+    ),
+) -> None:
+    """DRC (generic PDK rules) and connectivity checks of a weight-bank GDS: prints the
+    violations with coordinates, writes a KLayout marker database, exits 1 on violations."""
+    from rich.console import Console
+
+    from photonic_dfa.layout.rules import load_rules
+    from photonic_dfa.layout.verify import verify_gds
+
+    console = Console(soft_wrap=True)
+    report = verify_gds(gds, load_rules(rules))
+    target = lyrdb or gds.with_suffix(".lyrdb")
+    report.write_lyrdb(target)
+    _print_report(console, report)
+    console.print(f"  wrote {target}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -47,17 +47,41 @@ __all__ = [
 
 #: distance from the bank's ports to the first/last coupling region (µm)
 LEAD_UM = 10.0
-#: clearance between the last routing track and the heater pads (µm)
+#: clearance between the last routing track and the pad row (µm)
 PAD_CLEARANCE_UM = 15.0
-#: widest metal lead and the pitch of the routing tracks at that width (µm)
+#: width of the M3 heater leads and the pitch of their routing tracks (µm)
 LEAD_WIDTH_UM = 3.0
 TRACK_PITCH_UM = 6.0
-#: radial heater stub from a terminal inward to its via landing (µm, at most R/2)
-STUB_UM = 3.0
+#: clearance of a via stack from the ring's inner edge (µm): the 1 µm via-to-waveguide rule + margin
+VIA_WG_CLEARANCE_UM = 1.2
+#: bend radius of the drop U-turn and the feed waveguides (µm)
+BEND_RADIUS_UM = 10.0
+#: generic PDK ``ge_detector_straight_si_contacts``: optical input 20 µm left of the cell origin,
+#: contacts (``top``/``bot``, 10 µm wide, ±7.5 µm) on its right edge 40 µm right of it
+DETECTOR_INPUT_X_UM = -20.0
+DETECTOR_CONTACT_X_UM = 40.0
+DETECTOR_CONTACT_Y_UM = 7.5
+DETECTOR_HALF_HEIGHT_UM = 12.5
+DETECTOR_LEAD_UM = 10.0
+#: M3 ground rail width and its clearance above the drop U-turn (µm)
+RAIL_WIDTH_UM = 4.0
+RAIL_CLEARANCE_UM = 4.0
+#: nets of a bank's pad row besides the heaters: shared heater ground, balanced detector pair
+GROUND_NET = "gnd"
+DETECTOR_NETS = ("pd_cathode", "pd_out", "pd_anode")
 
 
 class BankPlan(BaseModel):
-    """Positions of everything in one bank, in bank coordinates (input port at the origin)."""
+    """Positions of everything in one bank, in bank coordinates (input port at the origin).
+
+    Electrical plan: ring ``i``'s heater has two terminals (the ends of its arc); each is carried
+    radially inwards by a heater-layer stub to a via stack (HEATER–VIA1–M2–VIA2–M3) inside the
+    ring. The right one (signal) runs down on M3 over the input bus to routing track
+    ``track_y_um[i]`` and its pad; the left one (ground) runs up over the drop bus to the bank's
+    ground rail, which leads to the ground pad at the left end of the pad row. The balanced pair of
+    germanium detectors at the right end has its three nets on the three right-most pads. No two
+    M3 routes cross.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,18 +96,29 @@ class BankPlan(BaseModel):
     bus_length_um: float
     heater_width_um: float
     heater_arc_deg: float
-    terminals_um: tuple[tuple[float, float], ...]  # 2 per ring: (left, right), in x order
-    stub_ends_um: tuple[tuple[float, float], ...]  # heater landings (vias to the metal leads)
+    terminals_um: tuple[tuple[float, float], ...]  # 2 per ring: (left = ground, right = signal)
+    stub_ends_um: tuple[tuple[float, float], ...]  # via-stack centres, same order
+    via_stack_um: float
     lead_width_um: float
-    landing_um: float
-    track_y_um: tuple[float, ...]  # y of the horizontal routing track of each lead
+    track_y_um: tuple[float, ...]  # y of the horizontal routing track of ring i's signal lead
+    pad_nets: tuple[str, ...]  # pad row, left to right: gnd, h0 … h{N-1}, detector nets
     pad_x_um: tuple[float, ...]
     pad_y_um: float
     pad_size_um: float
-    width_um: float  # extent in x (bus or pad row, whichever is longer), from x_min
+    rail_y_um: float  # centre line of the ground rail
+    return_y_um: float  # drop U-turn: height of the waveguide back to the drop detector
+    turn_x_um: float  # x of the U-turn's vertical run
+    detector_x_um: float  # optical input of both detectors
+    detector_y_um: tuple[float, float]  # through detector, drop detector
+    width_um: float  # extent in x, from x_min
     x_min_um: float
     y_min_um: float
     y_max_um: float
+
+    @property
+    def heater_pad_x_um(self) -> tuple[float, ...]:
+        """x of ring ``i``'s signal pad."""
+        return self.pad_x_um[1 : 1 + self.n_rings]
 
 
 def _heater_angles(arc_deg: float) -> tuple[float, float]:
@@ -109,8 +144,18 @@ def heater_length_um(radius_um: float, straight_um: float, arc_deg: float) -> fl
     return radius_um * math.radians(arc_deg) + straight_um
 
 
+def via_radius_um(radius_um: float, wg_width_um: float, via_stack_um: float, angle: float) -> float:
+    """Distance (µm) from the ring centre of a via stack on the ray at ``angle`` (rad) whose
+    farthest corner keeps :data:`VIA_WG_CLEARANCE_UM` from the ring's inner edge."""
+    half = via_stack_um / 2
+    reach = half * (abs(math.cos(angle)) + abs(math.sin(angle)))
+    return radius_um - wg_width_um / 2 - VIA_WG_CLEARANCE_UM - reach
+
+
 def plan_bank(cfg: LayoutConfig) -> BankPlan:
-    """Compute the positions of rings, buses, heaters, leads and pads of one bank."""
+    """Compute the positions of rings, buses, heaters, via stacks, leads, detectors and pads of
+    one bank (µm, bank coordinates). Pure geometry: whether the via stacks fit inside the rings is
+    checked by the cell that draws the plan."""
     n = cfg.rings
     r = cfg.radius_um
     w = cfg.wg_width_nm * 1e-3
@@ -123,46 +168,67 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
     bus_length = round(ring_x[-1] + r + max(straights) / 2 + LEAD_UM, 3)
 
     a0, a1 = _heater_angles(cfg.heater_arc_deg)
-    stub = min(STUB_UM, 0.5 * r)
+    vs = cfg.via_stack_um
     terminals: list[tuple[float, float]] = []
     stubs: list[tuple[float, float]] = []
     for x, s in zip(ring_x, straights, strict=True):
-        for angle in (a1, a0):  # left terminal (angle > π), then right terminal
+        for angle in (a1, a0):  # left terminal (angle > π, ground), then right (signal)
             p = racetrack_point(x, ring_y, r, s, np.array([angle]))[0]
-            q = racetrack_point(x, ring_y, r - stub, s, np.array([angle]))[0]
+            rho = via_radius_um(r, w, vs, angle)
+            q = racetrack_point(x, ring_y, rho, s, np.array([angle]))[0]
             terminals.append((round(float(p[0]), 3), round(float(p[1]), 3)))
             stubs.append((round(float(q[0]), 3), round(float(q[1]), 3)))
+    signal_x = [stubs[2 * i + 1][0] for i in range(n)]
+    ground_x = [stubs[2 * i][0] for i in range(n)]
 
-    # Metal leads run straight down from the landings (inside the rings) over the input bus to
-    # the routing tracks; their width shrinks where rings sit close together so leads never touch.
-    xs = sorted(x for x, _ in stubs)
-    spacing = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=2 * LEAD_WIDTH_UM)
-    lead_w = round(float(np.clip(spacing / 2, 0.5, LEAD_WIDTH_UM)), 3)
-    landing = round(min(lead_w + 1.0, spacing - 0.5, 2 * stub), 3)
-    track_pitch = lead_w + TRACK_PITCH_UM - LEAD_WIDTH_UM
-
-    n_leads = 2 * n
-    pad_pitch = cfg.pad_pitch_um
-    center = (ring_x[0] + ring_x[-1]) / 2
-    pad_x = tuple(round(center + (k - (n_leads - 1) / 2) * pad_pitch, 3) for k in range(n_leads))
-    # Fan-out without crossings: leads going left take tracks top-down in x order, leads going
-    # right bottom-up; each lead: landing → down to its track → along it → down to its pad.
-    top_track = -w / 2 - 3.0 - lead_w / 2
-    going_left = [pad_x[k] < stubs[k][0] for k in range(n_leads)]
-    left_ids = [k for k in range(n_leads) if going_left[k]]
-    right_ids = [k for k in range(n_leads) if not going_left[k]][::-1]
-    track = [0.0] * n_leads
-    for order, k in enumerate(left_ids):
-        track[k] = round(top_track - order * track_pitch, 3)
-    for order, k in enumerate(right_ids):
-        track[k] = round(top_track - order * track_pitch, 3)
-    n_tracks = max(len(left_ids), len(right_ids))
-    pad_y = round(
-        top_track - (n_tracks - 1) * track_pitch - PAD_CLEARANCE_UM - cfg.pad_size_um / 2, 3
+    # the drop bus turns round left of the input port and comes back above the bank to the drop
+    # detector; the through detector sits at the end of the input bus
+    turn_x = -2 * BEND_RADIUS_UM - 2.0
+    det_x = round(bus_length + 2 * BEND_RADIUS_UM, 3)
+    det_y0 = 0.0
+    return_y = round(
+        max(drop_y + 2 * BEND_RADIUS_UM + 4.0, det_y0 + 2 * DETECTOR_HALF_HEIGHT_UM + 10.0), 3
     )
+    rail_y = round(return_y + w / 2 + RAIL_CLEARANCE_UM + RAIL_WIDTH_UM / 2, 3)
+    lead_w = LEAD_WIDTH_UM
+    track_pitch = TRACK_PITCH_UM
 
-    x_min = min(0.0, pad_x[0] - cfg.pad_size_um / 2)
-    x_max = max(bus_length, pad_x[-1] + cfg.pad_size_um / 2)
+    # Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode. The heater
+    # pads end left of the detectors so that no heater track runs under a detector's contacts.
+    pad_pitch = cfg.pad_pitch_um
+    half_pad = cfg.pad_size_um / 2
+    last_heater_pad = det_x - lead_w / 2 - 5.0
+    center = (ring_x[0] + ring_x[-1]) / 2
+    first = min(center - (n - 1) / 2 * pad_pitch, last_heater_pad - (n - 1) * pad_pitch)
+    heater_pads = [first + k * pad_pitch for k in range(n)]
+    det_contact_x = det_x - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
+    det_first = max(heater_pads[-1] + pad_pitch, det_contact_x + DETECTOR_LEAD_UM + 10.0 + half_pad)
+    pad_x = (
+        round(heater_pads[0] - pad_pitch, 3),
+        *(round(x, 3) for x in heater_pads),
+        *(round(det_first + k * pad_pitch, 3) for k in range(len(DETECTOR_NETS))),
+    )
+    pad_nets = (GROUND_NET, *(f"h{i}" for i in range(n)), *DETECTOR_NETS)
+
+    # Fan-out without crossings: leads going left take tracks top-down in x order, leads going
+    # right bottom-up; each lead: via stack → down to its track → along it → down to its pad.
+    top_track = -w / 2 - 3.0 - lead_w / 2
+    going_left = [heater_pads[i] < signal_x[i] for i in range(n)]
+    left_ids = [i for i in range(n) if going_left[i]]
+    right_ids = [i for i in range(n) if not going_left[i]][::-1]
+    track = [0.0] * n
+    for order, i in enumerate(left_ids):
+        track[i] = round(top_track - order * track_pitch, 3)
+    for order, i in enumerate(right_ids):
+        track[i] = round(top_track - order * track_pitch, 3)
+    n_tracks = max(len(left_ids), len(right_ids))
+    lowest = min(top_track - (n_tracks - 1) * track_pitch, -DETECTOR_HALF_HEIGHT_UM)
+    pad_y = round(lowest - PAD_CLEARANCE_UM - half_pad, 3)
+
+    x_min = min(turn_x - w, pad_x[0] - half_pad)
+    x_max = pad_x[-1] + half_pad
+    y_max = max(rail_y + RAIL_WIDTH_UM / 2, return_y + DETECTOR_HALF_HEIGHT_UM)
+    del ground_x
     return BankPlan(
         n_rings=n,
         radius_um=r,
@@ -177,16 +243,22 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         heater_arc_deg=cfg.heater_arc_deg,
         terminals_um=tuple(terminals),
         stub_ends_um=tuple(stubs),
+        via_stack_um=vs,
         lead_width_um=lead_w,
-        landing_um=landing,
         track_y_um=tuple(track),
+        pad_nets=pad_nets,
         pad_x_um=pad_x,
         pad_y_um=pad_y,
         pad_size_um=cfg.pad_size_um,
-        width_um=x_max - x_min,
-        x_min_um=x_min,
-        y_min_um=pad_y - cfg.pad_size_um / 2,
-        y_max_um=drop_y + w / 2,
+        rail_y_um=rail_y,
+        return_y_um=return_y,
+        turn_x_um=turn_x,
+        detector_x_um=det_x,
+        detector_y_um=(det_y0, return_y),
+        width_um=round(x_max - x_min, 3),
+        x_min_um=round(x_min, 3),
+        y_min_um=round(pad_y - half_pad, 3),
+        y_max_um=round(y_max, 3),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,15 +21,17 @@ __all__ = [
     "LAYOUT_SCHEMA",
     "LAYOUT_SCHEMA_VERSION",
     "BankGeometry",
+    "DetectorGeometry",
     "GdsInfo",
     "HeaterGeometry",
     "LayoutDescription",
+    "PadGeometry",
     "PortGeometry",
     "RingGeometry",
     "load_layout",
 ]
 
-LAYOUT_SCHEMA: Literal["photonic_dfa.layout"] = "photonic_dfa.layout"
+LAYOUT_SCHEMA: Final = "photonic_dfa.layout"
 LAYOUT_SCHEMA_VERSION = 1
 
 
@@ -79,6 +81,29 @@ class BankGeometry(_Frozen):
     ports: dict[Literal["in", "through", "add", "drop"], PortGeometry]
 
 
+class PadGeometry(_Frozen):
+    """A probe/wire-bond pad (M3 with a PADOPEN window): its net, centre and side (µm).
+
+    ``net`` is ``gnd`` (the bank's shared heater ground), ``h<i>`` (ring ``i``'s heater) or one of
+    ``pd_cathode``, ``pd_out``, ``pd_anode`` (the balanced detector pair). The GDS carries the
+    same name as a text label ``b<bank>.<net>`` at the pad's centre.
+    """
+
+    bank: int = Field(ge=0)
+    net: str
+    center_um: tuple[float, float]
+    size_um: float = Field(gt=0)
+
+
+class DetectorGeometry(_Frozen):
+    """A germanium photodetector (``ge_detector_straight_si_contacts``) at the end of a bus:
+    ``role`` ``through`` or ``drop``; ``input_um`` is its optical input (µm)."""
+
+    bank: int = Field(ge=0)
+    role: Literal["through", "drop"]
+    input_um: tuple[float, float]
+
+
 class GdsInfo(_Frozen):
     file: str
     sha256: str
@@ -86,7 +111,11 @@ class GdsInfo(_Frozen):
 
 
 class LayoutDescription(_Frozen):
-    """Contents of ``layout.json``: everything the circuit stage needs to know of the drawing."""
+    """Contents of ``layout.json``: everything the circuit stage needs to know of the drawing.
+
+    ``ports`` holds the grating couplers' fibre ports (``input``, ``loopback0``, ``loopback1``);
+    ``pads`` and ``detectors`` the electrical plan (empty in files written before they existed).
+    """
 
     schema_: Literal["photonic_dfa.layout"] = Field(LAYOUT_SCHEMA, alias="schema")
     schema_version: int
@@ -100,6 +129,15 @@ class LayoutDescription(_Frozen):
     banks: tuple[BankGeometry, ...] = Field(min_length=1)
     ports: dict[str, PortGeometry]
     splitter: dict[str, Any]
+    pads: tuple[PadGeometry, ...] = ()
+    detectors: tuple[DetectorGeometry, ...] = ()
+    pad_pitch_um: float | None = None
+    coupler_data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="whether simphony has half-ring data at the design's radius and gaps "
+        "(``simphony_has_data``); if not, ``notes`` name the nearest points, and the circuit "
+        "stage needs the coupler data from the user ([circuit] coupler_in_s4p / coupler_drop_s4p)",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -1,4 +1,6 @@
-"""Write a weight-bank array: ``weight_bank.gds``, ``weight_bank.png``, ``bank.png``, ``layout.json``.
+"""Write a weight-bank array: ``weight_bank.gds`` with its KLayout layer properties
+``weight_bank.lyp``, the pictures ``weight_bank.png`` and ``bank.png``, ``layout.json``, and (when
+verified, the default) the marker database ``weight_bank.lyrdb`` of ``photonic-dfa verify``.
 
 All files are first written under temporary names in the output directory and renamed into place
 only when every one of them was written, so an interrupted or failed run leaves the directory as it
@@ -8,7 +10,7 @@ was (earlier results included).
 from __future__ import annotations
 
 import os
-import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,23 +18,28 @@ from photonic_dfa import __version__
 from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.coupler_data import has_coupler_data, nearest_coupler_points
 from photonic_dfa.io import atomic_path, ensure_writable_dir, sha256_file
-from photonic_dfa.layout.cells import LAYERS, activate_pdk, bank_array, plan_array, weight_bank
-from photonic_dfa.layout.planner import bank_geometry, plan_bank
-from photonic_dfa.layout.render import render_png
+from photonic_dfa.layout.cells import LAYERS, activate_pdk, bank_array, plan_array
+from photonic_dfa.layout.planner import BankPlan, bank_geometry, plan_bank
+from photonic_dfa.layout.render import render_png, write_lyp
+from photonic_dfa.layout.rules import DrcRules
 from photonic_dfa.layout.schema import (
     LAYOUT_SCHEMA,
     LAYOUT_SCHEMA_VERSION,
+    DetectorGeometry,
     GdsInfo,
     LayoutDescription,
+    PadGeometry,
     PortGeometry,
 )
+from photonic_dfa.layout.verify import VerifyReport, verify_gds
 
 __all__ = [
     "GDS_NAME",
     "JSON_NAME",
+    "LYP_NAME",
+    "LYRDB_NAME",
     "PNG_NAME",
     "LayoutResult",
-    "NoCouplerDataWarning",
     "write_layout",
 ]
 
@@ -40,10 +47,8 @@ GDS_NAME = "weight_bank.gds"
 PNG_NAME = "weight_bank.png"
 BANK_PNG_NAME = "bank.png"
 JSON_NAME = "layout.json"
-
-
-class NoCouplerDataWarning(UserWarning):
-    """The ring radius/gap has no simphony half-ring data: it can be drawn but not simulated."""
+LYP_NAME = "weight_bank.lyp"
+LYRDB_NAME = "weight_bank.lyrdb"
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,17 @@ class LayoutResult:
     png_path: Path
     bank_png_path: Path
     json_path: Path
+    lyp_path: Path
+    report: VerifyReport | None = None  # None when not verified
+    lyrdb_path: Path | None = None
 
     @property
     def n_rings_total(self) -> int:
         return self.description.n_rings * self.description.n_banks
 
 
-def coupler_data_warnings(cfg: LayoutConfig) -> list[str]:
-    """Messages for each bus gap of the design that simphony has no half-ring data for."""
+def coupler_data_notes(cfg: LayoutConfig) -> list[str]:
+    """Notes for each bus gap of the design that simphony has no half-ring data for."""
     messages = []
     for label, gap in (("gap_in_nm", cfg.gap_in_nm), ("gap_drop_nm", cfg.gap_drop_nm)):
         if not has_coupler_data(cfg.radius_um, gap, cfg.wg_width_nm, cfg.thickness_nm):
@@ -74,8 +82,9 @@ def coupler_data_warnings(cfg: LayoutConfig) -> list[str]:
             )
             messages.append(
                 f"no simphony coupler data for radius_um={cfg.radius_um:g}, {label}={gap:g} "
-                f"({cfg.wg_width_nm:g}×{cfg.thickness_nm:g} nm): the layout is drawn, but the "
-                f"circuit stage cannot simulate it; nearest points with data: {near}"
+                f"({cfg.wg_width_nm:g}×{cfg.thickness_nm:g} nm): the circuit stage needs your "
+                f"coupler data ([circuit] coupler_in_s4p / coupler_drop_s4p); nearest points "
+                f"with data: {near}"
             )
     return messages
 
@@ -96,8 +105,10 @@ def describe(
             orientation_deg=float(p.orientation),
         )
         for name, p in ((p.name, p) for p in component.ports)
-        if name == "input"
+        if name in ("input", "loopback0", "loopback1")
     }
+    pads, detectors = _electrical_plan(plan, arr.bank_origins_um)
+    notes = coupler_data_notes(cfg)
     return LayoutDescription(
         schema_=LAYOUT_SCHEMA,
         schema_version=LAYOUT_SCHEMA_VERSION,
@@ -117,42 +128,111 @@ def describe(
             "outputs_used": cfg.banks,
             "power_fraction_per_bank": 0.5**arr.tree_levels,
         },
+        pads=pads,
+        detectors=detectors,
+        pad_pitch_um=cfg.pad_pitch_um,
+        coupler_data={"simphony_has_data": not notes, "notes": notes},
     )
 
 
-def write_layout(cfg: LayoutConfig, outdir: str | os.PathLike[str]) -> LayoutResult:
-    """Draw the array of ``cfg`` and write the GDS, the pictures and ``layout.json`` to ``outdir``.
+def _electrical_plan(
+    plan: BankPlan, origins: tuple[tuple[float, float], ...]
+) -> tuple[tuple[PadGeometry, ...], tuple[DetectorGeometry, ...]]:
+    pads = tuple(
+        PadGeometry(
+            bank=b,
+            net=net,
+            center_um=(round(ox + px, 6), round(oy + plan.pad_y_um, 6)),
+            size_um=plan.pad_size_um,
+        )
+        for b, (ox, oy) in enumerate(origins)
+        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True)
+    )
+    detectors = tuple(
+        DetectorGeometry(bank=b, role=role, input_um=(round(ox + plan.detector_x_um, 6), oy + y))
+        for b, (ox, oy) in enumerate(origins)
+        for role, y in zip(("through", "drop"), plan.detector_y_um, strict=True)
+    )
+    return pads, detectors
 
-    Warns (:class:`NoCouplerDataWarning`) when simphony has no coupler data for the ring.
+
+def _bank_box(plan: BankPlan) -> tuple[float, float, float, float]:
+    """The region of ``bank.png``: the first three rings of bank 0 with the U-turn and the
+    via stacks, leads and tracks below them (µm), at a scale where the waveguides show."""
+    last = plan.ring_x_um[min(2, plan.n_rings - 1)]
+    bottom = min(plan.track_y_um) - 2 * plan.lead_width_um
+    return (plan.turn_x_um - 5.0, bottom, last + plan.radius_um + 10.0, plan.rail_y_um + 6.0)
+
+
+def write_layout(
+    cfg: LayoutConfig,
+    outdir: str | os.PathLike[str],
+    *,
+    verify: bool = True,
+    rules: DrcRules | None = None,
+) -> LayoutResult:
+    """Draw the array of ``cfg`` and write the GDS, its ``.lyp``, the pictures and ``layout.json``
+    to ``outdir``; with ``verify`` (the default) also check the GDS (:func:`verify_gds` with
+    ``rules``) and write the marker database. Violations do not stop the writing: they are in
+    ``result.report``.
+
+    Where simphony has no coupler data for the ring, ``layout.json`` says so
+    (``coupler_data``) and names the nearest points that have data.
 
     Raises:
         PhotonicDFAError: ``outdir`` cannot be created or written.
+        ValueError: the via stacks do not fit inside the rings.
     """
     outdir = ensure_writable_dir(outdir)
-    for message in coupler_data_warnings(cfg):
-        warnings.warn(message, NoCouplerDataWarning, stacklevel=2)
     activate_pdk()
     component = bank_array(cfg)
     box = component.dbbox()
     chip_size = (round(box.width(), 3), round(box.height(), 3))
+    plan = plan_bank(cfg)
 
     gds_path, png_path = outdir / GDS_NAME, outdir / PNG_NAME
     bank_png_path, json_path = outdir / BANK_PNG_NAME, outdir / JSON_NAME
-    with (
-        atomic_path(gds_path) as gds_tmp,
-        atomic_path(png_path) as png_tmp,
-        atomic_path(bank_png_path) as bank_tmp,
-        atomic_path(json_path) as json_tmp,
-    ):
+    lyp_path, lyrdb_path = outdir / LYP_NAME, outdir / LYRDB_NAME
+    report = None
+    with ExitStack() as stack:
+        gds_tmp, lyp_tmp, png_tmp, bank_tmp, json_tmp = (
+            stack.enter_context(atomic_path(p))
+            for p in (gds_path, lyp_path, png_path, bank_png_path, json_path)
+        )
+        lyrdb_tmp = stack.enter_context(atomic_path(lyrdb_path)) if verify else None
         component.write_gds(gds_tmp, with_metadata=False)
+        write_lyp(lyp_tmp)
         description = describe(
             cfg, gds_sha256=sha256_file(gds_tmp), top_cell=component.name, chip_size_um=chip_size
         )
         title = (
             f"{cfg.banks} bank(s) × {cfg.rings} ring(s), R = {cfg.radius_um:g} µm, "
-            f"gaps {cfg.gap_in_nm:g}/{cfg.gap_drop_nm:g} nm — {chip_size[0]:.0f} × {chip_size[1]:.0f} µm"
+            f"gaps {cfg.gap_in_nm:g}/{cfg.gap_drop_nm:g} nm — {chip_size[0]:.0f} × "
+            f"{chip_size[1]:.0f} µm, {len(description.pads)} pads"
         )
-        render_png(component, png_tmp, title=title)
-        render_png(weight_bank(cfg), bank_tmp, title=f"one bank: {cfg.rings} ring(s)", width_in=14)
+        render_png(gds_tmp, lyp_tmp, png_tmp, title=title, width_px=1600)
+        render_png(
+            gds_tmp,
+            lyp_tmp,
+            bank_tmp,
+            box_um=_bank_box(plan),
+            title=f"bank 0: rings 0–{min(2, cfg.rings - 1)} of {cfg.rings}",
+            width_px=1800,
+        )
         json_tmp.write_text(description.to_json())
-    return LayoutResult(description, gds_path, png_path, bank_png_path, json_path)
+        if lyrdb_tmp is not None:
+            report = verify_gds(gds_tmp, rules)
+            report.gds_path = gds_path
+            report.write_lyrdb(lyrdb_tmp)
+    if not verify:
+        lyrdb_path.unlink(missing_ok=True)  # a marker database of an earlier GDS would mislead
+    return LayoutResult(
+        description,
+        gds_path,
+        png_path,
+        bank_png_path,
+        json_path,
+        lyp_path,
+        report,
+        lyrdb_path if verify else None,
+    )

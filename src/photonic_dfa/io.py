@@ -23,6 +23,7 @@ __all__ = [
     "ensure_writable_dir",
     "read_npz",
     "read_versioned_npz",
+    "remove_tree",
     "sha256_file",
     "to_jsonable",
     "write_versioned_npz",
@@ -270,3 +271,26 @@ def directory_lock(directory: str | os.PathLike[str], *, name: str = ".lock") ->
     finally:
         if _lock_holder(path) == os.getpid():
             path.unlink(missing_ok=True)
+
+
+def remove_tree(path: str | os.PathLike[str], *, what: str = "", advice: str = "") -> None:
+    """Remove a directory tree (nothing if it is gone), or fail with one line naming it.
+
+    Raises:
+        PhotonicDFAError: the tree cannot be removed; the line names ``what`` (e.g. "the earlier
+            run"), the path, the reason and ``advice``.
+    """
+    import shutil
+
+    from photonic_dfa.errors import PhotonicDFAError
+
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        name = f"{what} " if what else ""
+        raise PhotonicDFAError(
+            f"cannot remove {name}{str(exc.filename or path)!r}: {exc.strerror}; "
+            f"{advice or 'remove it yourself'}"
+        ) from None

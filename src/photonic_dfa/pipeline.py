@@ -30,7 +30,6 @@ import errno
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +39,13 @@ from typing import Any
 from photonic_dfa import __version__
 from photonic_dfa.config import Config, load_config
 from photonic_dfa.errors import PhotonicDFAError
-from photonic_dfa.io import atomic_write_json, directory_lock, ensure_writable_dir, sha256_file
+from photonic_dfa.io import (
+    atomic_write_json,
+    directory_lock,
+    ensure_writable_dir,
+    remove_tree,
+    sha256_file,
+)
 
 __all__ = ["STAGES", "PipelineResult", "StageOutcome", "run_pipeline"]
 
@@ -271,15 +276,7 @@ def _cached(outdir: Path, stage: Stage, key: str, force: bool) -> dict[str, Any]
 
 
 def _remove(path: Path) -> None:
-    try:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise PhotonicDFAError(
-            f"cannot remove {str(exc.filename or path)!r}: {exc.strerror}; remove it yourself or "
-            "choose another output directory"
-        ) from None
+    remove_tree(path, advice="remove it yourself or choose another output directory")
 
 
 def _relocate(outputs: dict[str, Path], workdir: Path, final: Path) -> dict[str, Path]:

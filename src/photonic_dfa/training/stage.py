@@ -9,13 +9,13 @@ inconsistent checkpoint) is removed and trained afresh.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from photonic_dfa.config import Config
-from photonic_dfa.errors import ArtifactError, ConfigError, PhotonicDFAError
+from photonic_dfa.errors import ArtifactError, ConfigError
+from photonic_dfa.io import remove_tree
 
 __all__ = ["resumable", "run_training_stage", "train_modes"]
 
@@ -42,16 +42,10 @@ def resumable(rundir: Path, cfg: Config) -> bool:
 
 
 def remove_dir(path: Path) -> None:
-    """Remove a directory tree, or fail with one line naming it."""
-    try:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise PhotonicDFAError(
-            f"cannot remove the earlier run {str(exc.filename or path)!r}: {exc.strerror}; "
-            "remove it yourself or choose another --outdir"
-        ) from None
+    """Remove an earlier run's directory tree, or fail with one line naming it."""
+    remove_tree(
+        path, what="the earlier run", advice="remove it yourself or choose another --outdir"
+    )
 
 
 def _train_mode(

@@ -9,7 +9,7 @@ numpy; the cells and the writer import gdsfactory, the verifier (:func:`verify_g
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from photonic_dfa.layout.planner import design_bank, plan_bank
 from photonic_dfa.layout.schema import (
@@ -20,6 +20,12 @@ from photonic_dfa.layout.schema import (
     RingGeometry,
     load_layout,
 )
+
+if TYPE_CHECKING:  # the lazy attributes below, visible to type checkers
+    from photonic_dfa.layout.cells import bank_array, ring_heater, weight_bank
+    from photonic_dfa.layout.rules import DrcRules
+    from photonic_dfa.layout.verify import verify_gds
+    from photonic_dfa.layout.writer import LayoutResult, write_layout
 
 __all__ = [
     "LAYOUT_SCHEMA",

@@ -258,10 +258,8 @@ def compare(
     The table names each run's training data; runs trained on different data (the 5,000-image
     subset and the full MNIST) are not comparable, and a warning says so."""
     from rich.console import Console
-    from rich.table import Table
 
     from photonic_dfa.errors import ArtifactError
-    from photonic_dfa.training.metrics import summarise
     from photonic_dfa.training.plots import plot_curves
 
     console = Console(soft_wrap=True, highlight=False)
@@ -270,21 +268,43 @@ def compare(
             f"-o {str(output)!r} is a directory; give a file name such as compare.png"
         )
     runs = [_load_run(Path(d)) for d in rundirs]
+    table, curves, datasets = _compare_table(runs)
+    console.print(table)
+    if len(set(datasets.values())) > 1:
+        console.print(
+            "[yellow]warning:[/] these runs were trained on different data ("
+            + "; ".join(f"{k}: {v}" for k, v in datasets.items())
+            + "): their accuracies are not comparable"
+        )
+    plot_curves(curves, output, title="comparison")
+    console.print(f"wrote {output}")
+
+
+_COMPARE_COLUMNS = (
+    "run",
+    "mode",
+    "network",
+    "data",
+    "status",
+    "epochs",
+    "best epoch",
+    "val acc %",
+    "test acc %",
+    "test err %",
+    "align °",
+    "s/epoch",
+)
+
+
+def _compare_table(runs: list[dict[str, Any]]) -> tuple[Any, dict[str, list], dict[str, str]]:
+    """The table of :func:`compare`, each run's curves and each run's training data, by label."""
+    from rich.table import Table
+
+    from photonic_dfa.errors import ArtifactError
+    from photonic_dfa.training.metrics import summarise
+
     table = Table(title="training runs")
-    for col in (
-        "run",
-        "mode",
-        "network",
-        "data",
-        "status",
-        "epochs",
-        "best epoch",
-        "val acc %",
-        "test acc %",
-        "test err %",
-        "align °",
-        "s/epoch",
-    ):
+    for col in _COMPARE_COLUMNS:
         table.add_column(
             col, justify="left" if col in ("run", "mode", "network", "data") else "right"
         )
@@ -318,12 +338,4 @@ def compare(
             "—" if not align else "/".join(f"{a:.0f}" for a in align),
             f"{s['seconds_per_epoch_median']:.2f}",
         )
-    console.print(table)
-    if len(set(datasets.values())) > 1:
-        console.print(
-            "[yellow]warning:[/] these runs were trained on different data ("
-            + "; ".join(f"{k}: {v}" for k, v in datasets.items())
-            + "): their accuracies are not comparable"
-        )
-    plot_curves(curves, output, title="comparison")
-    console.print(f"wrote {output}")
+    return table, curves, datasets

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gdsfactory as gf
 import kfactory as kf
@@ -184,69 +184,113 @@ def _stub_outline(plan: BankPlan, k: int) -> np.ndarray:
     return np.concatenate([arc, [via - n, via + n]])
 
 
+@dataclass(frozen=True)
+class _BankLayers:
+    """Layer indices of the shapes a bank inserts directly (looked up in this order)."""
+
+    wg: int
+    heater: int
+    metal: int
+    marker: int
+
+
+def _bank_layers(c: gf.Component) -> _BankLayers:
+    return _BankLayers(
+        wg=c.kcl.layer(*LAYERS["waveguide"]),
+        heater=c.kcl.layer(*LAYERS["heater"]),
+        metal=c.kcl.layer(*LAYERS["metal"]),
+        marker=c.kcl.layer(*LAYERS["drc_marker"]),
+    )
+
+
 def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
     """Draw one bank into ``c`` (bank coordinates): buses, rings, heaters, via stacks, leads,
     pads, the drop U-turn, the balanced detector pair and the add-port terminator."""
     _check_fits(plan)
-    w = plan.wg_width_um
     cells = _pdk_cells(plan)
-    wg = c.kcl.layer(*LAYERS["waveguide"])
-    heater = c.kcl.layer(*LAYERS["heater"])
-    metal = c.kcl.layer(*LAYERS["metal"])
-    marker = c.kcl.layer(*LAYERS["drc_marker"])
+    layers = _bank_layers(c)
+    _draw_buses_and_rings(c, plan, layers)
+    _draw_heater_leads(c, plan, layers, cells)
+    _draw_ground_rail_and_pads(c, plan, layers, cells)
+    _draw_bus_ends(c, plan, cells)
+    _draw_detector_leads(c, plan, layers)
+    _add_bank_ports(c, plan)
 
+
+def _draw_buses_and_rings(c: gf.Component, plan: BankPlan, layers: _BankLayers) -> None:
+    """The input and drop buses, each ring with its heater strip and its two coupling markers."""
+    w = plan.wg_width_um
     _box(c, "waveguide", 0.0, -w / 2, plan.bus_length_um, w / 2)
     _box(c, "waveguide", 0.0, plan.drop_y_um - w / 2, plan.bus_length_um, plan.drop_y_um + w / 2)
     r = plan.radius_um
     for i in range(plan.n_rings):
         x, s = plan.ring_x_um[i], plan.straights_um[i]
         outer, inner = _ring_outline(x, plan.ring_y_um, r, s, w)
-        c.shapes(wg).insert(_poly(outer, [inner]))
-        c.shapes(heater).insert(_poly(heater_outline(plan, i)))
+        c.shapes(layers.wg).insert(_poly(outer, [inner]))
+        c.shapes(layers.heater).insert(_poly(heater_outline(plan, i)))
         # coupling regions (intended sub-rule gaps): from each bus to 1 µm into the ring
         half = r + s / 2
         for y0, y1 in (
             (-w / 2, plan.ring_y_um - r + w / 2 + 1.0),
             (plan.ring_y_um + r - w / 2 - 1.0, plan.drop_y_um + w / 2),
         ):
-            c.shapes(marker).insert(kf.kdb.DBox(x - half, y0, x + half, y1))
+            c.shapes(layers.marker).insert(kf.kdb.DBox(x - half, y0, x + half, y1))
 
+
+def _draw_heater_leads(
+    c: gf.Component, plan: BankPlan, layers: _BankLayers, cells: dict[str, gf.Component]
+) -> None:
+    """Per heater terminal: its stub, its via stack and its M3 lead (ground up to the rail,
+    signal down to its pad)."""
     half_lead = plan.lead_width_um / 2
     for k, (sx, sy) in enumerate(plan.stub_ends_um):
         # heater stub from the arc's end inward to the via stack (heater layer), as wide as the
         # stack, its outer end on the heater's outer edge: it merges with the arc and the stack's
         # square without narrow notches
         stub = _stub_outline(plan, k)
-        c.shapes(heater).insert(_poly(stub))
+        c.shapes(layers.heater).insert(_poly(stub))
         c.add_ref(cells["via_stack"]).dmove((sx, sy))
         i, is_signal = divmod(k, 2)
         if not is_signal:  # ground: straight up over the drop bus to the rail
-            c.shapes(metal).insert(kf.kdb.DBox(sx - half_lead, sy, sx + half_lead, plan.rail_y_um))
-            continue
-        # signal: down to its track, along it, down to its pad
-        ty_track = plan.track_y_um[i]
-        px = plan.heater_pad_x_um[i]
-        pad_top = plan.pad_y_um + plan.pad_size_um / 2
-        c.shapes(metal).insert(
-            kf.kdb.DBox(sx - half_lead, ty_track - half_lead, sx + half_lead, sy)
-        )
-        c.shapes(metal).insert(
-            kf.kdb.DBox(
-                min(sx, px) - half_lead,
-                ty_track - half_lead,
-                max(sx, px) + half_lead,
-                ty_track + half_lead,
+            c.shapes(layers.metal).insert(
+                kf.kdb.DBox(sx - half_lead, sy, sx + half_lead, plan.rail_y_um)
             )
-        )
-        c.shapes(metal).insert(
-            kf.kdb.DBox(px - half_lead, pad_top, px + half_lead, ty_track + half_lead)
-        )
+            continue
+        _draw_signal_lead(c, plan, layers, i, (sx, sy))
 
-    # ground rail: over all ground leads, left to the ground pad
+
+def _draw_signal_lead(
+    c: gf.Component, plan: BankPlan, layers: _BankLayers, i: int, via: tuple[float, float]
+) -> None:
+    """Ring ``i``'s signal lead: from its via stack down to its track, along it, down to its pad."""
+    sx, sy = via
+    half_lead = plan.lead_width_um / 2
+    ty_track = plan.track_y_um[i]
+    px = plan.heater_pad_x_um[i]
+    pad_top = plan.pad_y_um + plan.pad_size_um / 2
+    metal = c.shapes(layers.metal)
+    metal.insert(kf.kdb.DBox(sx - half_lead, ty_track - half_lead, sx + half_lead, sy))
+    metal.insert(
+        kf.kdb.DBox(
+            min(sx, px) - half_lead,
+            ty_track - half_lead,
+            max(sx, px) + half_lead,
+            ty_track + half_lead,
+        )
+    )
+    metal.insert(kf.kdb.DBox(px - half_lead, pad_top, px + half_lead, ty_track + half_lead))
+
+
+def _draw_ground_rail_and_pads(
+    c: gf.Component, plan: BankPlan, layers: _BankLayers, cells: dict[str, gf.Component]
+) -> None:
+    """The ground rail over all ground leads, left and down to the ground pad; then every pad."""
+    half_lead = plan.lead_width_um / 2
     half_rail = RAIL_WIDTH_UM / 2
     gx = plan.pad_x_um[0]
     last_ground = plan.stub_ends_um[-2][0]
-    c.shapes(metal).insert(
+    metal = c.shapes(layers.metal)
+    metal.insert(
         kf.kdb.DBox(
             gx - half_rail,
             plan.rail_y_um - half_rail,
@@ -254,7 +298,7 @@ def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
             plan.rail_y_um + half_rail,
         )
     )
-    c.shapes(metal).insert(
+    metal.insert(
         kf.kdb.DBox(
             gx - half_rail,
             plan.pad_y_um + plan.pad_size_um / 2,
@@ -265,10 +309,12 @@ def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
     for px in plan.pad_x_um:
         c.add_ref(cells["pad"]).dmove((px, plan.pad_y_um))
 
-    # drop bus: U-turn left of the input port and back above the bank to the drop detector;
-    # through bus: straight on to the through detector
+
+def _draw_bus_ends(c: gf.Component, plan: BankPlan, cells: dict[str, gf.Component]) -> None:
+    """Drop bus: U-turn left of the input port and back above the bank to the drop detector;
+    through bus: straight on to the through detector; add port: terminated."""
+    w = plan.wg_width_um
     det_x = plan.detector_x_um
-    y_thru, y_drop_det = plan.detector_y_um
     _route(
         c,
         [
@@ -279,25 +325,32 @@ def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
         ],
     )
     _box(c, "waveguide", plan.bus_length_um, -w / 2, det_x, w / 2)
-    for y in (y_thru, y_drop_det):
+    for y in plan.detector_y_um:
         c.add_ref(cells["detector"]).dmove((det_x - DETECTOR_INPUT_X_UM, y))
     term = c.add_ref(cells["terminator"])
     term.dmove((plan.bus_length_um, plan.drop_y_um))
 
-    # balanced pair: cathode (through detector's bottom contact), output (through top joined to
-    # drop bottom), anode (drop detector's top contact), each to its pad, right of the detectors
-    xc = det_x - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
+
+def _draw_detector_leads(c: gf.Component, plan: BankPlan, layers: _BankLayers) -> None:
+    """Balanced pair: cathode (through detector's bottom contact), output (through top joined to
+    drop bottom), anode (drop detector's top contact), each to its pad, right of the detectors."""
+    y_thru, y_drop_det = plan.detector_y_um
+    xc = plan.detector_x_um - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
     half = DETECTOR_LEAD_UM / 2
     dy = DETECTOR_CONTACT_Y_UM
     pad_top = plan.pad_y_um + plan.pad_size_um / 2
     x_cat, x_out, x_an = plan.pad_x_um[-3:]
     joint = (y_thru + dy - half, y_drop_det - dy + half)
     y_out = (y_thru + dy + half + y_drop_det - dy - half) / 2
-    c.shapes(metal).insert(kf.kdb.DBox(xc, joint[0], xc + 2 * half, joint[1]))
+    metal = c.shapes(layers.metal)
+    metal.insert(kf.kdb.DBox(xc, joint[0], xc + 2 * half, joint[1]))
     for y, xp in ((y_thru - dy, x_cat), (y_out, x_out), (y_drop_det + dy, x_an)):
-        c.shapes(metal).insert(kf.kdb.DBox(xc, y - half, xp + half, y + half))
-        c.shapes(metal).insert(kf.kdb.DBox(xp - half, pad_top, xp + half, y + half))
+        metal.insert(kf.kdb.DBox(xc, y - half, xp + half, y + half))
+        metal.insert(kf.kdb.DBox(xp - half, pad_top, xp + half, y + half))
 
+
+def _add_bank_ports(c: gf.Component, plan: BankPlan) -> None:
+    """The four bus-end ports: ``in``, ``through``, ``add``, ``drop``."""
     ports = {
         "in": ((0.0, 0.0), 180),
         "through": ((plan.bus_length_um, 0.0), 0),
@@ -308,7 +361,7 @@ def _draw_bank(c: gf.Component, plan: BankPlan) -> None:
         c.add_port(
             name=name,
             center=center,
-            width=w,
+            width=plan.wg_width_um,
             orientation=orientation,
             layer=LAYERS["waveguide"],
             port_type="optical",
@@ -451,64 +504,115 @@ def _label(c: gf.Component, text: str, x: float, y: float) -> None:
     c.shapes(c.kcl.layer(*LAYERS["text"])).insert(kf.kdb.DText(text, x, y))
 
 
+@dataclass
+class _Tree:
+    """The splitter tree while it is drawn: the MMI outputs by (level, output index), the input
+    of its root MMI and the names of the terminated outputs."""
+
+    levels: int
+    pitch: float
+    outputs: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)
+    root_in: tuple[float, float] = (0.0, 0.0)
+    unused: list[str] = field(default_factory=list)
+
+    def node_y(self, level: int, k: int) -> float:
+        """y of node ``k`` of ``level``: it covers the virtual leaves [k·2^(L-l), (k+1)·2^(L-l))."""
+        span = 2 ** (self.levels - level)
+        return (k * span + (span - 1) / 2) * self.pitch
+
+
 def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     plan = plan_bank(cfg)
     arr = plan_array(cfg, plan)
     bank = weight_bank(cfg)
+    _place_banks(c, plan, arr, bank)
+    root_in, unused = _draw_splitter_tree(c, cfg, arr)
+    gc_cell = gf.components.grating_coupler_elliptical_te()
+    gc_left = _draw_input_grating(c, gc_cell, root_in)
+    _draw_loopback(c, gc_cell, gc_left, root_in)
+    c.info["unused_optical_ports"] = ",".join(unused)  # terminated splitter outputs
+    c.info["bank_pitch_um"] = arr.bank_pitch_um
+    c.info["splitter_levels"] = arr.tree_levels
+    c.info["n_pads"] = cfg.banks * len(plan.pad_x_um)
 
+
+def _place_banks(c: gf.Component, plan: BankPlan, arr: ArrayPlan, bank: gf.Component) -> None:
+    """One instance of ``bank`` per origin, each pad labelled ``b<bank>.<net>``."""
     for b, (ox, oy) in enumerate(arr.bank_origins_um):
         ref = c.add_ref(bank)
         ref.dmove((ox, oy))
         for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True):
             _label(c, f"b{b}.{net}", ox + px, oy + plan.pad_y_um)
 
-    # splitter tree: level l, node k covers the virtual leaves [k·2^(L-l), (k+1)·2^(L-l))
-    levels = arr.tree_levels
-    pitch = arr.bank_pitch_um
+
+def _draw_splitter_tree(
+    c: gf.Component, cfg: LayoutConfig, arr: ArrayPlan
+) -> tuple[tuple[float, float], list[str]]:
+    """The 1×M MMI tree feeding the banks; returns its input point and its terminated outputs."""
     mmi = gf.components.mmi1x2()
+    if arr.tree_levels == 0:
+        return arr.bank_origins_um[0], []
+    tree = _Tree(levels=arr.tree_levels, pitch=arr.bank_pitch_um)
+    term = gf.components.terminator()
+    for level in range(tree.levels):
+        _draw_tree_level(c, cfg, arr, tree, mmi, term, level)
+    _connect_tree_leaves(c, cfg, arr, tree, term)
+    return tree.root_in, tree.unused
+
+
+def _draw_tree_level(
+    c: gf.Component,
+    cfg: LayoutConfig,
+    arr: ArrayPlan,
+    tree: _Tree,
+    mmi: gf.Component,
+    term: gf.Component,
+    level: int,
+) -> None:
+    """The MMIs of one tree level, each fed from its parent's output; a parent output that feeds
+    no bank is terminated."""
+    levels = tree.levels
     mmi_in = mmi.ports["o1"].center
+    x = arr.tree_x0_um + level * TREE_LEVEL_DX_UM
+    for k in range(2**level):
+        if k * 2 ** (levels - level) >= cfg.banks:
+            if level > 0 and k % 2 == 1:  # its parent's output feeds nothing: terminated
+                c.add_ref(term).dmove(tree.outputs[(level - 1, k)])
+                tree.unused.append(f"tree_output_{level - 1}_{k}")
+            continue
+        ref = c.add_ref(mmi)
+        ref.dmove((x - mmi_in[0], tree.node_y(level, k) - mmi_in[1]))
+        p_lo, p_hi = ref.ports["o3"].center, ref.ports["o2"].center
+        tree.outputs[(level, 2 * k)] = (float(p_lo[0]), float(p_lo[1]))
+        tree.outputs[(level, 2 * k + 1)] = (float(p_hi[0]), float(p_hi[1]))
+        start = (float(ref.ports["o1"].center[0]), float(ref.ports["o1"].center[1]))
+        if level > 0:
+            _s_route(c, tree.outputs[(level - 1, k)], start)
+        else:
+            tree.root_in = start
 
-    def node_y(level: int, k: int) -> float:
-        span = 2 ** (levels - level)
-        return (k * span + (span - 1) / 2) * pitch
 
-    root_in: tuple[float, float]
-    unused: list[str] = []
-    if levels == 0:
-        root_in = arr.bank_origins_um[0]
-    else:
-        outputs: dict[tuple[int, int], tuple[float, float]] = {}
-        term = gf.components.terminator()
-        for level in range(levels):
-            x = arr.tree_x0_um + level * TREE_LEVEL_DX_UM
-            for k in range(2**level):
-                if k * 2 ** (levels - level) >= cfg.banks:
-                    if level > 0 and k % 2 == 1:  # its parent's output feeds nothing: terminated
-                        c.add_ref(term).dmove(outputs[(level - 1, k)])
-                        unused.append(f"tree_output_{level - 1}_{k}")
-                    continue
-                ref = c.add_ref(mmi)
-                ref.dmove((x - mmi_in[0], node_y(level, k) - mmi_in[1]))
-                p_lo, p_hi = ref.ports["o3"].center, ref.ports["o2"].center
-                outputs[(level, 2 * k)] = (float(p_lo[0]), float(p_lo[1]))
-                outputs[(level, 2 * k + 1)] = (float(p_hi[0]), float(p_hi[1]))
-                start = (float(ref.ports["o1"].center[0]), float(ref.ports["o1"].center[1]))
-                if level > 0:
-                    _s_route(c, outputs[(level - 1, k)], start)
-                else:
-                    root_in = start
-        for child in range(2**levels):
-            out = outputs.get((levels - 1, child))
-            if out is None:
-                continue
-            if child < cfg.banks:
-                bx, by = arr.bank_origins_um[child]
-                _route(c, [out, (arr.feed_x_um, out[1]), (arr.feed_x_um, by), (bx, by)])
-            else:  # an MMI output with no bank: terminated
-                c.add_ref(term).dmove(out)
-                unused.append(f"tree_output_{child}")
+def _connect_tree_leaves(
+    c: gf.Component, cfg: LayoutConfig, arr: ArrayPlan, tree: _Tree, term: gf.Component
+) -> None:
+    """Each output of the last level to its bank's input port, or terminated if it has none."""
+    for child in range(2**tree.levels):
+        out = tree.outputs.get((tree.levels - 1, child))
+        if out is None:
+            continue
+        if child < cfg.banks:
+            bx, by = arr.bank_origins_um[child]
+            _route(c, [out, (arr.feed_x_um, out[1]), (arr.feed_x_um, by), (bx, by)])
+        else:  # an MMI output with no bank: terminated
+            c.add_ref(term).dmove(out)
+            tree.unused.append(f"tree_output_{child}")
 
-    gc_cell = gf.components.grating_coupler_elliptical_te()
+
+def _draw_input_grating(
+    c: gf.Component, gc_cell: gf.Component, root_in: tuple[float, float]
+) -> float:
+    """The input grating coupler left of ``root_in``, joined to it, with its label and the
+    ``input`` port; returns the grating's left edge (x)."""
     gc = c.add_ref(gc_cell)
     gc.drotate(180)
     gc_port = gc.ports["o1"]
@@ -516,9 +620,15 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     _box(c, "waveguide", gc.ports["o1"].center[0], root_in[1] - 0.25, root_in[0], root_in[1] + 0.25)
     _label(c, "input", float(gc.ports["o2"].center[0]), float(gc.ports["o2"].center[1]))
     c.add_port(name="input", port=gc.ports["o2"])
+    return float(gc.dbbox().left)
 
-    # loopback pair for fibre alignment: two gratings one fibre pitch apart, joined by a U-turn
-    loop_x = float(gc.dbbox().left) - 4 * BEND_RADIUS_UM - 20.0
+
+def _draw_loopback(
+    c: gf.Component, gc_cell: gf.Component, gc_left: float, root_in: tuple[float, float]
+) -> None:
+    """Loopback pair for fibre alignment: two gratings one fibre pitch apart, joined by a U-turn,
+    left of the input grating."""
+    loop_x = gc_left - 4 * BEND_RADIUS_UM - 20.0
     ends = []
     for j, dy in enumerate((FIBRE_PITCH_UM / 2, -FIBRE_PITCH_UM / 2)):
         lg = c.add_ref(gc_cell)
@@ -531,8 +641,3 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
         c.add_port(name=f"loopback{j}", port=lg.ports["o2"])
     x_turn = ends[0][0] + 2 * BEND_RADIUS_UM + 5.0
     _route(c, [ends[0], (x_turn, ends[0][1]), (x_turn, ends[1][1]), ends[1]])
-
-    c.info["unused_optical_ports"] = ",".join(unused)  # terminated splitter outputs
-    c.info["bank_pitch_um"] = pitch
-    c.info["splitter_levels"] = levels
-    c.info["n_pads"] = cfg.banks * len(plan.pad_x_um)

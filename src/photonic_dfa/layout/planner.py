@@ -27,6 +27,7 @@ point. The coupling region of ring ``i`` on either bus spans ``x_i ± (R + strai
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -152,10 +153,91 @@ def via_radius_um(radius_um: float, wg_width_um: float, via_stack_um: float, ang
     return radius_um - wg_width_um / 2 - VIA_WG_CLEARANCE_UM - reach
 
 
+@dataclass(frozen=True)
+class _RingRow:
+    """The rings and buses of a bank (µm): ring radius, waveguide width, offsets, straights, ring
+    centres, bus heights and length."""
+
+    n: int
+    r: float
+    w: float
+    offsets: tuple[float, ...]
+    straights: tuple[float, ...]
+    ring_x: tuple[float, ...]
+    ring_y: float
+    drop_y: float
+    bus_length: float
+
+
+@dataclass(frozen=True)
+class _BusEnds:
+    """Where the buses end (µm): the drop U-turn, the detectors and the ground rail above."""
+
+    turn_x: float
+    det_x: float
+    det_y0: float
+    return_y: float
+    rail_y: float
+
+
+@dataclass(frozen=True)
+class _PadRow:
+    """The pad row (µm): every pad's x and net, and the heater pads' unrounded x."""
+
+    pad_x: tuple[float, ...]
+    pad_nets: tuple[str, ...]
+    heater_pads: list[float]
+
+
 def plan_bank(cfg: LayoutConfig) -> BankPlan:
     """Compute the positions of rings, buses, heaters, via stacks, leads, detectors and pads of
     one bank (µm, bank coordinates). Pure geometry: whether the via stacks fit inside the rings is
     checked by the cell that draws the plan."""
+    row = _ring_row(cfg)
+    terminals, stubs = _via_points(cfg, row)
+    ends = _bus_ends(row)
+    pads = _pad_row(cfg, row, ends.det_x)
+    signal_x = [stubs[2 * i + 1][0] for i in range(row.n)]
+    track, pad_y = _tracks(cfg, row.w, pads.heater_pads, signal_x)
+    half_pad = cfg.pad_size_um / 2
+    x_min = min(ends.turn_x - row.w, pads.pad_x[0] - half_pad)
+    x_max = pads.pad_x[-1] + half_pad
+    y_max = max(ends.rail_y + RAIL_WIDTH_UM / 2, ends.return_y + DETECTOR_HALF_HEIGHT_UM)
+    return BankPlan(
+        n_rings=row.n,
+        radius_um=row.r,
+        wg_width_um=row.w,
+        offsets_um=row.offsets,
+        straights_um=row.straights,
+        ring_x_um=row.ring_x,
+        ring_y_um=row.ring_y,
+        drop_y_um=row.drop_y,
+        bus_length_um=row.bus_length,
+        heater_width_um=cfg.heater_width_um,
+        heater_arc_deg=cfg.heater_arc_deg,
+        terminals_um=tuple(terminals),
+        stub_ends_um=tuple(stubs),
+        via_stack_um=cfg.via_stack_um,
+        lead_width_um=LEAD_WIDTH_UM,
+        track_y_um=track,
+        pad_nets=pads.pad_nets,
+        pad_x_um=pads.pad_x,
+        pad_y_um=pad_y,
+        pad_size_um=cfg.pad_size_um,
+        rail_y_um=ends.rail_y,
+        return_y_um=ends.return_y,
+        turn_x_um=ends.turn_x,
+        detector_x_um=ends.det_x,
+        detector_y_um=(ends.det_y0, ends.return_y),
+        width_um=round(x_max - x_min, 3),
+        x_min_um=round(x_min, 3),
+        y_min_um=round(pad_y - half_pad, 3),
+        y_max_um=round(y_max, 3),
+    )
+
+
+def _ring_row(cfg: LayoutConfig) -> _RingRow:
+    """Ring radii, straights and centres, and the two buses' heights and length."""
     n = cfg.rings
     r = cfg.radius_um
     w = cfg.wg_width_nm * 1e-3
@@ -166,35 +248,46 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
     ring_y = round(r + w + cfg.gap_in_nm * 1e-3, 3)
     drop_y = round(ring_y + r + w + cfg.gap_drop_nm * 1e-3, 3)
     bus_length = round(ring_x[-1] + r + max(straights) / 2 + LEAD_UM, 3)
+    return _RingRow(n, r, w, offsets, straights, ring_x, ring_y, drop_y, bus_length)
 
+
+def _via_points(
+    cfg: LayoutConfig, row: _RingRow
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Heater terminals and via-stack centres, two per ring: left (ground), then right (signal)."""
     a0, a1 = _heater_angles(cfg.heater_arc_deg)
-    vs = cfg.via_stack_um
+    r, w, vs = row.r, row.w, cfg.via_stack_um
     terminals: list[tuple[float, float]] = []
     stubs: list[tuple[float, float]] = []
-    for x, s in zip(ring_x, straights, strict=True):
+    for x, s in zip(row.ring_x, row.straights, strict=True):
         for angle in (a1, a0):  # left terminal (angle > π, ground), then right (signal)
-            p = racetrack_point(x, ring_y, r, s, np.array([angle]))[0]
+            p = racetrack_point(x, row.ring_y, r, s, np.array([angle]))[0]
             rho = via_radius_um(r, w, vs, angle)
-            q = racetrack_point(x, ring_y, rho, s, np.array([angle]))[0]
+            q = racetrack_point(x, row.ring_y, rho, s, np.array([angle]))[0]
             terminals.append((round(float(p[0]), 3), round(float(p[1]), 3)))
             stubs.append((round(float(q[0]), 3), round(float(q[1]), 3)))
-    signal_x = [stubs[2 * i + 1][0] for i in range(n)]
-    ground_x = [stubs[2 * i][0] for i in range(n)]
+    return terminals, stubs
 
-    # the drop bus turns round left of the input port and comes back above the bank to the drop
-    # detector; the through detector sits at the end of the input bus
+
+def _bus_ends(row: _RingRow) -> _BusEnds:
+    """The drop bus turns round left of the input port and comes back above the bank to the drop
+    detector; the through detector sits at the end of the input bus; the rail runs above."""
+    w = row.w
     turn_x = -2 * BEND_RADIUS_UM - 2.0
-    det_x = round(bus_length + 2 * BEND_RADIUS_UM, 3)
+    det_x = round(row.bus_length + 2 * BEND_RADIUS_UM, 3)
     det_y0 = 0.0
     return_y = round(
-        max(drop_y + 2 * BEND_RADIUS_UM + 4.0, det_y0 + 2 * DETECTOR_HALF_HEIGHT_UM + 10.0), 3
+        max(row.drop_y + 2 * BEND_RADIUS_UM + 4.0, det_y0 + 2 * DETECTOR_HALF_HEIGHT_UM + 10.0), 3
     )
     rail_y = round(return_y + w / 2 + RAIL_CLEARANCE_UM + RAIL_WIDTH_UM / 2, 3)
-    lead_w = LEAD_WIDTH_UM
-    track_pitch = TRACK_PITCH_UM
+    return _BusEnds(turn_x, det_x, det_y0, return_y, rail_y)
 
-    # Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode. The heater
-    # pads end left of the detectors so that no heater track runs under a detector's contacts.
+
+def _pad_row(cfg: LayoutConfig, row: _RingRow, det_x: float) -> _PadRow:
+    """Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode. The heater
+    pads end left of the detectors so that no heater track runs under a detector's contacts."""
+    n, ring_x = row.n, row.ring_x
+    lead_w = LEAD_WIDTH_UM
     pad_pitch = cfg.pad_pitch_um
     half_pad = cfg.pad_size_um / 2
     last_heater_pad = det_x - lead_w / 2 - 5.0
@@ -209,9 +302,20 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         *(round(det_first + k * pad_pitch, 3) for k in range(len(DETECTOR_NETS))),
     )
     pad_nets = (GROUND_NET, *(f"h{i}" for i in range(n)), *DETECTOR_NETS)
+    return _PadRow(pad_x, pad_nets, heater_pads)
 
-    # Fan-out without crossings: leads going left take tracks top-down in x order, leads going
-    # right bottom-up; each lead: via stack → down to its track → along it → down to its pad.
+
+def _tracks(
+    cfg: LayoutConfig, w: float, heater_pads: list[float], signal_x: list[float]
+) -> tuple[tuple[float, ...], float]:
+    """Routing track of each signal lead and the pad row's height below the lowest track.
+
+    Fan-out without crossings: leads going left take tracks top-down in x order, leads going
+    right bottom-up; each lead: via stack → down to its track → along it → down to its pad.
+    """
+    n = len(heater_pads)
+    lead_w = LEAD_WIDTH_UM
+    track_pitch = TRACK_PITCH_UM
     top_track = -w / 2 - 3.0 - lead_w / 2
     going_left = [heater_pads[i] < signal_x[i] for i in range(n)]
     left_ids = [i for i in range(n) if going_left[i]]
@@ -223,43 +327,8 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         track[i] = round(top_track - order * track_pitch, 3)
     n_tracks = max(len(left_ids), len(right_ids))
     lowest = min(top_track - (n_tracks - 1) * track_pitch, -DETECTOR_HALF_HEIGHT_UM)
-    pad_y = round(lowest - PAD_CLEARANCE_UM - half_pad, 3)
-
-    x_min = min(turn_x - w, pad_x[0] - half_pad)
-    x_max = pad_x[-1] + half_pad
-    y_max = max(rail_y + RAIL_WIDTH_UM / 2, return_y + DETECTOR_HALF_HEIGHT_UM)
-    del ground_x
-    return BankPlan(
-        n_rings=n,
-        radius_um=r,
-        wg_width_um=w,
-        offsets_um=offsets,
-        straights_um=straights,
-        ring_x_um=ring_x,
-        ring_y_um=ring_y,
-        drop_y_um=drop_y,
-        bus_length_um=bus_length,
-        heater_width_um=cfg.heater_width_um,
-        heater_arc_deg=cfg.heater_arc_deg,
-        terminals_um=tuple(terminals),
-        stub_ends_um=tuple(stubs),
-        via_stack_um=vs,
-        lead_width_um=lead_w,
-        track_y_um=tuple(track),
-        pad_nets=pad_nets,
-        pad_x_um=pad_x,
-        pad_y_um=pad_y,
-        pad_size_um=cfg.pad_size_um,
-        rail_y_um=rail_y,
-        return_y_um=return_y,
-        turn_x_um=turn_x,
-        detector_x_um=det_x,
-        detector_y_um=(det_y0, return_y),
-        width_um=round(x_max - x_min, 3),
-        x_min_um=round(x_min, 3),
-        y_min_um=round(pad_y - half_pad, 3),
-        y_max_um=round(y_max, 3),
-    )
+    pad_y = round(lowest - PAD_CLEARANCE_UM - cfg.pad_size_um / 2, 3)
+    return tuple(track), pad_y
 
 
 def heater_outline(plan: BankPlan, i: int, *, points_per_rad: float = 12.0) -> np.ndarray:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,16 +192,43 @@ def _region_violations(gds: _Gds, rule: str, message: str, region: kdb.Region) -
     return out
 
 
+@dataclass(frozen=True)
+class _DrcInputs:
+    """What the DRC checks share: the GDS, its deep regions, the waivers and the detector zone."""
+
+    gds: _Gds
+    d: dict[str, kdb.Region]
+    waive_gap: kdb.Region  # the intended coupling gaps
+    waive_wg: kdb.Region  # the gaps and the gratings' sub-µm teeth
+    detectors: kdb.Region  # the detector cells' own Si, contacts and vias
+
+    def um(self, value: float) -> int:
+        """A rule value less the grid tolerance, in database units."""
+        return self.gds.um(value - TOLERANCE_UM)
+
+
+_PROJ = kdb.Metrics.Projection
+
+
 def _drc(gds: _Gds, rules: DrcRules) -> list[Violation]:
-    d = gds.deep
-
-    def um(value: float) -> int:  # a rule value less the grid tolerance, in database units
-        return gds.um(value - TOLERANCE_UM)
-
-    proj = kdb.Metrics.Projection
     waive_gap = gds.regions["marker"].sized(gds.um(0.01))
-    waive_wg = waive_gap | gds.regions["slab"].sized(gds.um(1.0))  # gratings' sub-µm teeth
-    detectors = d["ge"].sized(gds.um(20.0))  # the detector cell's own Si, contacts and vias
+    ins = _DrcInputs(
+        gds=gds,
+        d=gds.deep,
+        waive_gap=waive_gap,
+        waive_wg=waive_gap | gds.regions["slab"].sized(gds.um(1.0)),
+        detectors=gds.deep["ge"].sized(gds.um(20.0)),
+    )
+    v = _drc_width_space(ins, rules)
+    v += _drc_vias(ins, rules)
+    v += _drc_keep_outs(ins, rules)
+    v += _pads(gds, rules)
+    return v
+
+
+def _drc_width_space(ins: _DrcInputs, rules: DrcRules) -> list[Violation]:
+    """Minimum width and space of the waveguide, heater, M2 and M3 layers."""
+    gds, d = ins.gds, ins.d
     v: list[Violation] = []
     for name, width, space in (
         ("wg", rules.wg_min_width_um, rules.wg_min_space_um),
@@ -211,23 +239,30 @@ def _drc(gds: _Gds, rules: DrcRules) -> list[Violation]:
         if name == "wg":  # an intended bus gap is not a space: the bus is cut out of the coupler
             reg = d["wg"].with_holes(1, None, False) | (d["wg"].with_holes(0, False) - d["marker"])
         else:
-            reg = d[name] - detectors if name == "m2" else d[name]
+            reg = d[name] - ins.detectors if name == "m2" else d[name]
         # edges meeting at 60° or more are corners, not a width or a gap: where a heater stub
         # joins the curved heater strip the two meet at 81°–99°
         v += _edge_pair_violations(
             gds,
             f"{name}.width",
             f"{name} narrower than {width:g} µm",
-            d[name].width_check(um(width), False, proj, IGNORE_ANGLE_DEG),
-            waive_wg if name == "wg" else None,
+            d[name].width_check(ins.um(width), False, _PROJ, IGNORE_ANGLE_DEG),
+            ins.waive_wg if name == "wg" else None,
         )
         v += _edge_pair_violations(
             gds,
             f"{name}.space",
             f"{name} closer than {space:g} µm",
-            reg.space_check(um(space), False, proj, IGNORE_ANGLE_DEG),
-            waive_wg if name in ("wg", "heater") else None,
+            reg.space_check(ins.um(space), False, _PROJ, IGNORE_ANGLE_DEG),
+            ins.waive_wg if name in ("wg", "heater") else None,
         )
+    return v
+
+
+def _drc_vias(ins: _DrcInputs, rules: DrcRules) -> list[Violation]:
+    """Via size, spacing and enclosure by the layers below and above."""
+    gds, d = ins.gds, ins.d
+    v: list[Violation] = []
     size = gds.um(rules.via_size_um)
     for via, below, above in (
         ("via1", d["heater"] | d["m1"], d["m2"]),
@@ -245,7 +280,7 @@ def _drc(gds: _Gds, rules: DrcRules) -> list[Violation]:
             gds,
             f"{via}.space",
             f"{via} closer than {rules.via_min_space_um:g} µm",
-            d[via].space_check(um(rules.via_min_space_um), False, proj),
+            d[via].space_check(ins.um(rules.via_min_space_um), False, _PROJ),
         )
         for metal, label in ((below, "below"), (above, "above")):
             v += _region_violations(
@@ -255,31 +290,35 @@ def _drc(gds: _Gds, rules: DrcRules) -> list[Violation]:
                 gds,
                 f"{via}.enclosure",
                 f"{via} enclosed by less than {rules.via_enclosure_um:g} µm ({label})",
-                d[via].enclosed_check(metal, um(rules.via_enclosure_um), False, proj),
+                d[via].enclosed_check(metal, ins.um(rules.via_enclosure_um), False, _PROJ),
             )
-    # keep-outs from the waveguides: heaters from the buses (they lie on their own ring), M2 and
-    # vias from everything (the detector's own contacts excepted)
+    return v
+
+
+def _drc_keep_outs(ins: _DrcInputs, rules: DrcRules) -> list[Violation]:
+    """Keep-outs from the waveguides: heaters from the buses (they lie on their own ring), M2 and
+    vias from everything (the detector's own contacts excepted)."""
+    gds, d = ins.gds, ins.d
     buses = d["wg"].with_holes(0, False)
-    v += _region_violations(
+    v = _region_violations(
         gds, "heater.over_wg", "heater over a bus waveguide", d["heater"] & buses
     )
     v += _edge_pair_violations(
         gds,
         "heater.wg_space",
         f"heater closer than {rules.heater_wg_space_um:g} µm to a bus",
-        d["heater"].separation_check(buses, um(rules.heater_wg_space_um), False, proj),
-        waive_gap,
+        d["heater"].separation_check(buses, ins.um(rules.heater_wg_space_um), False, _PROJ),
+        ins.waive_gap,
     )
-    lower = (d["m2"] | d["via1"] | d["via2"]) - detectors
-    wg = d["wg"] - detectors
+    lower = (d["m2"] | d["via1"] | d["via2"]) - ins.detectors
+    wg = d["wg"] - ins.detectors
     v += _region_violations(gds, "via.over_wg", "via stack over a waveguide", lower & wg)
     v += _edge_pair_violations(
         gds,
         "via.wg_space",
         f"via stack closer than {rules.via_wg_space_um:g} µm to a waveguide",
-        lower.separation_check(wg, um(rules.via_wg_space_um), False, proj),
+        lower.separation_check(wg, ins.um(rules.via_wg_space_um), False, _PROJ),
     )
-    v += _pads(gds, rules)
     return v
 
 
@@ -339,76 +378,106 @@ class _Islands:
         return None
 
 
+@dataclass
+class _Netlist:
+    """The M3 nets of a GDS: heater and M3 islands, complete via stacks and pads by net."""
+
+    gds: _Gds
+    nets: _Islands  # M3 islands
+    heaters: _Islands
+    via1: kdb.Region  # VIA1s of complete via stacks
+    plates: _Islands  # M2 plates holding a complete VIA2
+    plate_net: dict[int, int]  # plate -> the M3 island its VIA2s reach
+    pads_of: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def net_of(self, point: kdb.Point) -> int | None:
+        """The M3 island a VIA1 at ``point`` reaches through its plate's VIA2s."""
+        plate = self.plates.at(point)
+        return None if plate is None else self.plate_net.get(plate)
+
+    def where(self, k: int, islands: _Islands) -> tuple[float, float, kdb.DBox]:
+        b = self.gds.box_um(islands.polys[k].bbox())
+        return b.center().x, b.center().y, b
+
+
 def _electrical(gds: _Gds, rules: DrcRules) -> list[Violation]:
+    nl = _netlist(gds)
+    v: list[Violation] = []
+    joined = _check_heaters(nl, v)
+    used = set(joined)
+    n_det = _check_detectors(nl, used, v)
+    _check_pads(nl, used, v)
+    gds.counts = {
+        "heaters": len(nl.heaters.polys),
+        "detectors": n_det,
+        "pads": len(gds.pad_boxes),
+        "pad_nets": len(nl.pads_of),
+    }
+    return v
+
+
+def _netlist(gds: _Gds) -> _Netlist:
+    """M3 islands, heaters, the complete via stacks (VIA2 inside M2 and M3, then VIA1 inside the
+    heater (or M1) and an M2 plate holding such a VIA2) and the labelled pads of each net."""
     r = gds.regions
     um = gds.um
     nets = _Islands(r["m3"], um(50.0))
     heaters = _Islands(r["heater"], um(50.0))
-    # complete via stacks: VIA2 inside M2 and M3, then VIA1 inside the heater (or M1) and an M2
-    # plate holding such a VIA2
     via2 = r["via2"].inside(r["m2"]).inside(r["m3"])
     plates = r["m2"].interacting(via2)
     via1 = r["via1"].inside(plates)
-    v: list[Violation] = []
     plate_islands = _Islands(plates, um(20.0))
     plate_net: dict[int, int] = {}
     for v2 in via2.each():
         plate, net = plate_islands.at(v2.bbox().center()), nets.at(v2.bbox().center())
         if plate is not None and net is not None:
             plate_net[plate] = net
-
-    def centre(poly: kdb.Polygon) -> kdb.Point:
-        return poly.bbox().center()
-
-    def net_of(point: kdb.Point) -> int | None:
-        """The M3 island a VIA1 at ``point`` reaches through its plate's VIA2s."""
-        plate = plate_islands.at(point)
-        return None if plate is None else plate_net.get(plate)
-
-    def where(k: int, islands: _Islands) -> tuple[float, float, kdb.DBox]:
-        b = gds.box_um(islands.polys[k].bbox())
-        return b.center().x, b.center().y, b
-
-    pads_of: dict[int, list[str]] = defaultdict(list)
+    nl = _Netlist(gds, nets, heaters, via1, plate_islands, plate_net)
     labels = {(round(x / gds.dbu), round(y / gds.dbu)): s for s, x, y in gds.labels}
-
-    def label_at(x: float, y: float) -> str:  # the pad's text label (within 2 nm of its centre)
-        ix, iy = round(x / gds.dbu), round(y / gds.dbu)
-        for dx in (0, -1, 1, -2, 2):
-            for dy in (0, -1, 1, -2, 2):
-                if (ix + dx, iy + dy) in labels:
-                    return labels[(ix + dx, iy + dy)]
-        return f"pad@({x:.1f}, {y:.1f})"
-
     for b in gds.pad_boxes:
         c = b.center()
-        name = label_at(c.x, c.y)
+        name = _label_at(gds, labels, c.x, c.y)
         net = nets.at(kdb.DPoint(c.x, c.y).to_itype(gds.dbu))
         if net is not None:
-            pads_of[net].append(name)
+            nl.pads_of[net].append(name)
+    return nl
 
-    # heater terminals: the complete stacks on each heater polygon, by M3 island
+
+def _label_at(gds: _Gds, labels: dict[tuple[int, int], str], x: float, y: float) -> str:
+    """The pad's text label (within 2 nm of its centre)."""
+    ix, iy = round(x / gds.dbu), round(y / gds.dbu)
+    for dx in (0, -1, 1, -2, 2):
+        for dy in (0, -1, 1, -2, 2):
+            if (ix + dx, iy + dy) in labels:
+                return labels[(ix + dx, iy + dy)]
+    return f"pad@({x:.1f}, {y:.1f})"
+
+
+def _check_heaters(nl: _Netlist, v: list[Violation]) -> dict[int, list[int]]:
+    """Each heater needs two terminals (complete stacks on it, by M3 island) on nets with pads;
+    a net joining several heaters must be a ground. Returns the heaters on each net."""
+    r = nl.gds.regions
     terms: dict[int, set[int]] = defaultdict(set)
-    for via in via1.interacting(r["heater"]).each():
-        h = heaters.at(centre(via))
-        net = net_of(centre(via))
+    for via in nl.via1.interacting(r["heater"]).each():
+        h = nl.heaters.at(via.bbox().center())
+        net = nl.net_of(via.bbox().center())
         if h is not None and net is not None:
             terms[h].add(net)
     joined: dict[int, list[int]] = defaultdict(list)
-    for h in range(len(heaters.polys)):
-        x, y, box = where(h, heaters)
+    for h in range(len(nl.heaters.polys)):
+        x, y, box = nl.where(h, nl.heaters)
         found = terms.get(h, set())
         if len(found) < 2:
             what = "no terminal" if not found else "one terminal"
             v.append(Violation("heater.open", f"heater with {what} (open via or lead)", x, y, box))
         for net in found:
             joined[net].append(h)
-            if net not in pads_of:
+            if net not in nl.pads_of:
                 v.append(Violation("net.no_pad", "heater terminal reaches no pad", x, y, box))
     for net, hs in joined.items():
-        names = pads_of.get(net, [])
+        names = nl.pads_of.get(net, [])
         if len(hs) > 1 and not (len(names) == 1 and names[0].endswith("gnd")):
-            x, y, box = where(net, nets)
+            x, y, box = nl.where(net, nl.nets)
             v.append(
                 Violation(
                     "net.heaters_shorted",
@@ -417,16 +486,22 @@ def _electrical(gds: _Gds, rules: DrcRules) -> list[Violation]:
                     y,
                 )
             )
+    return joined
 
-    # detectors: M3 islands reached through complete stacks from the M1 plates near each GE
-    m1_vias = via1.interacting(r["m1"])
+
+def _check_detectors(nl: _Netlist, used: set[int], v: list[Violation]) -> int:
+    """Each detector needs two contact nets with pads: M3 islands reached through complete
+    stacks from the M1 plates near its GE. Adds the nets to ``used``; returns the detector count."""
+    r, gds = nl.gds.regions, nl.gds
+    m1_vias = nl.via1.interacting(r["m1"])
     n_det = 0
-    used = set(joined)
     for poly in r["ge"].each():
         n_det += 1
-        zone = kdb.Region(poly.bbox().enlarged(um(15.0), um(15.0)))
+        zone = kdb.Region(poly.bbox().enlarged(gds.um(15.0), gds.um(15.0)))
         found = {
-            net for p in m1_vias.interacting(zone).each() if (net := net_of(centre(p))) is not None
+            net
+            for p in m1_vias.interacting(zone).each()
+            if (net := nl.net_of(p.bbox().center())) is not None
         }
         b = gds.box_um(poly.bbox())
         c = b.center()
@@ -442,11 +517,15 @@ def _electrical(gds: _Gds, rules: DrcRules) -> list[Violation]:
             )
         for net in found:
             used.add(net)
-            if net not in pads_of:
+            if net not in nl.pads_of:
                 v.append(Violation("net.no_pad", "detector contact reaches no pad", c.x, c.y, b))
+    return n_det
 
-    for net, names in pads_of.items():
-        x, y, box = where(net, nets)
+
+def _check_pads(nl: _Netlist, used: set[int], v: list[Violation]) -> None:
+    """No net may hold two pads; no pad may reach neither a heater nor a detector."""
+    for net, names in nl.pads_of.items():
+        x, y, box = nl.where(net, nl.nets)
         if len(names) > 1:
             v.append(
                 Violation("pad.shorted", f"pads {', '.join(sorted(names))} on one net", x, y, box)
@@ -455,13 +534,6 @@ def _electrical(gds: _Gds, rules: DrcRules) -> list[Violation]:
             v.append(
                 Violation("pad.floating", f"pad {names[0]} reaches no heater or detector", x, y)
             )
-    gds.counts = {
-        "heaters": len(heaters.polys),
-        "detectors": n_det,
-        "pads": len(gds.pad_boxes),
-        "pad_nets": len(pads_of),
-    }
-    return v
 
 
 def _label_point(gds: _Gds, name: str) -> tuple[float, float] | None:
@@ -480,72 +552,87 @@ def _broken(region: kdb.Region) -> kdb.Region:
 
 
 def _optical(gds: _Gds, rules: DrcRules) -> list[Violation]:
-    r, um = gds.regions, gds.um
-    wg = r["wg"]
-    v: list[Violation] = []
     # Optical components: waveguides closer than the coupling reach couple. The rings (holed
     # polygons) are the couplers between bus networks; a ring is represented by its bounding box,
     # which touches a straight bus where the ring does: buses → rings next to them → buses next
     # to those rings, until nothing new is reached.
-    reach = um(rules.coupling_reach_um)
+    wg = gds.regions["wg"]
+    v: list[Violation] = []
     rings = wg.with_holes(1, None, False).extents()
     buses = wg.with_holes(0, False)
-
-    def component(name: str) -> kdb.Region | None:
-        p = _label_point(gds, name)
-        if p is None:
-            v.append(Violation("optical.label", f"no grating labelled {name!r}", 0.0, 0.0))
-            return None
-        seed = kdb.Region(kdb.DBox(p[0] - 15, p[1] - 15, p[0] + 15, p[1] + 15).to_itype(gds.dbu))
-        return buses.interacting(seed)
-
-    start = component("input")
+    start = _grating_component(gds, buses, "input", v)
     if start is not None:
-        reached_buses, reached_rings = start, kdb.Region()
-        while True:
-            new_rings = rings.interacting(_broken(reached_buses).sized(reach))
-            new_buses = buses.interacting(new_rings.sized(reach)) | reached_buses
-            if new_rings.count() == reached_rings.count() and (
-                new_buses.count() == reached_buses.count()
-            ):
-                break
-            reached_buses, reached_rings = new_buses, new_rings
-        for poly in rings.not_interacting(reached_rings).each():
-            b = gds.box_um(poly.bbox())
-            c = b.center()
-            v.append(
-                Violation("optical.ring_unreached", "ring not reached from the input", c.x, c.y, b)
-            )
-        for poly in r["ge"].not_interacting(_broken(reached_buses)).each():
-            b = gds.box_um(poly.bbox())
-            c = b.center()
-            v.append(
-                Violation(
-                    "optical.detector_off_wg",
-                    "detector not on a waveguide reached from the input",
-                    c.x,
-                    c.y,
-                    b,
-                )
-            )
-    a, b_ = component("loopback0"), component("loopback1")
+        _check_reached(gds, rules, rings, buses, start, v)
+    a = _grating_component(gds, buses, "loopback0", v)
+    b_ = _grating_component(gds, buses, "loopback1", v)
     if a is not None and b_ is not None and (a & b_).is_empty():
         p = _label_point(gds, "loopback0") or (0.0, 0.0)
         v.append(Violation("optical.loopback", "loopback gratings not joined", *p))
+    v += _open_ends(gds, rules)
+    return v
 
-    # open ends: an end face as wide as a waveguide whose corners are both convex (just past
-    # either end of the edge, inside its side, there is no waveguide), outside a detector
+
+def _grating_component(
+    gds: _Gds, buses: kdb.Region, name: str, v: list[Violation]
+) -> kdb.Region | None:
+    """The buses at the grating labelled ``name``, or None (and a violation) without the label."""
+    p = _label_point(gds, name)
+    if p is None:
+        v.append(Violation("optical.label", f"no grating labelled {name!r}", 0.0, 0.0))
+        return None
+    seed = kdb.Region(kdb.DBox(p[0] - 15, p[1] - 15, p[0] + 15, p[1] + 15).to_itype(gds.dbu))
+    return buses.interacting(seed)
+
+
+def _check_reached(
+    gds: _Gds,
+    rules: DrcRules,
+    rings: kdb.Region,
+    buses: kdb.Region,
+    start: kdb.Region,
+    v: list[Violation],
+) -> None:
+    """From the ``start`` buses, every ring must be reached and every detector sit on a reached
+    waveguide."""
+    reach = gds.um(rules.coupling_reach_um)
+    reached_buses, reached_rings = start, kdb.Region()
+    while True:
+        new_rings = rings.interacting(_broken(reached_buses).sized(reach))
+        new_buses = buses.interacting(new_rings.sized(reach)) | reached_buses
+        if new_rings.count() == reached_rings.count() and (
+            new_buses.count() == reached_buses.count()
+        ):
+            break
+        reached_buses, reached_rings = new_buses, new_rings
+    for poly in rings.not_interacting(reached_rings).each():
+        b = gds.box_um(poly.bbox())
+        c = b.center()
+        v.append(
+            Violation("optical.ring_unreached", "ring not reached from the input", c.x, c.y, b)
+        )
+    for poly in gds.regions["ge"].not_interacting(_broken(reached_buses)).each():
+        b = gds.box_um(poly.bbox())
+        c = b.center()
+        v.append(
+            Violation(
+                "optical.detector_off_wg",
+                "detector not on a waveguide reached from the input",
+                c.x,
+                c.y,
+                b,
+            )
+        )
+
+
+def _open_ends(gds: _Gds, rules: DrcRules) -> list[Violation]:
+    """Open ends: an end face as wide as a waveguide whose corners are both convex (just past
+    either end of the edge, inside its side, there is no waveguide), outside a detector."""
+    r, um = gds.regions, gds.um
+    wg = r["wg"]
     w, tol, eps = um(rules.wg_width_um), um(0.02), um(0.05)
     detectors = r["ge"].sized(um(20.0))
-    probes: list[kdb.Box] = []
     edges = list(wg.with_holes(0, False).edges().with_length(w - tol, w + tol, False).each())
-    for e in edges:
-        ux, uy = e.dx() / e.length(), e.dy() / e.length()
-        for t, sign in ((0.0, -1), (1.0, 1)):
-            # hulls run clockwise: the inside of an edge is on its right (ux, uy) -> (uy, -ux)
-            px = e.p1.x + t * e.dx() + sign * ux * eps + uy * eps
-            py = e.p1.y + t * e.dy() + sign * uy * eps - ux * eps
-            probes.append(kdb.Box(round(px) - 1, round(py) - 1, round(px) + 1, round(py) + 1))
+    probes = _corner_probes(edges, eps)
     probe_region = kdb.Region()
     for box in probes:
         probe_region.insert(box)
@@ -555,6 +642,7 @@ def _optical(gds: _Gds, rules: DrcRules) -> list[Violation]:
         return {(p.bbox().left, p.bbox().bottom) for p in region.each()}
 
     hit = keys(probe_region.interacting(wg)) | keys(probe_region.interacting(detectors))
+    v: list[Violation] = []
     for k, e in enumerate(edges):
         p0, p1 = probes[2 * k], probes[2 * k + 1]
         if (p0.left, p0.bottom) in hit or (p1.left, p1.bottom) in hit:
@@ -563,6 +651,19 @@ def _optical(gds: _Gds, rules: DrcRules) -> list[Violation]:
         c = b.center()
         v.append(Violation("optical.open_end", "waveguide ends open", c.x, c.y, b))
     return v
+
+
+def _corner_probes(edges: Sequence[kdb.Edge], eps: int) -> list[kdb.Box]:
+    """Two tiny probe boxes per edge, just past either end of it, ``eps`` inside its side."""
+    probes: list[kdb.Box] = []
+    for e in edges:
+        ux, uy = e.dx() / e.length(), e.dy() / e.length()
+        for t, sign in ((0.0, -1), (1.0, 1)):
+            # hulls run clockwise: the inside of an edge is on its right (ux, uy) -> (uy, -ux)
+            px = e.p1.x + t * e.dx() + sign * ux * eps + uy * eps
+            py = e.p1.y + t * e.dy() + sign * uy * eps - ux * eps
+            probes.append(kdb.Box(round(px) - 1, round(py) - 1, round(px) + 1, round(py) + 1))
+    return probes
 
 
 def verify_gds(path: str | os.PathLike[str], rules: DrcRules | None = None) -> VerifyReport:

@@ -70,12 +70,18 @@ def test_open_via_is_reported_at_its_heater(small, tmp_path):
     assert not report.ok
 
 
-def test_two_shorted_pads_are_reported(small, tmp_path):
-    result, plan = small
+def _short_first_two_heater_pads(result, plan, tmp_path):
+    """A copy of the GDS with an M3 bar joining the first two heater pads."""
     layout, top, path = _copy(result, tmp_path)
     x0, x1 = plan.heater_pad_x_um[0], plan.heater_pad_x_um[1]
     top.shapes(layout.layer(*M3)).insert(kdb.DBox(x0, plan.pad_y_um - 5, x1, plan.pad_y_um + 5))
     layout.write(str(path))
+    return path
+
+
+def test_two_shorted_pads_are_reported(small, tmp_path):
+    result, plan = small
+    path = _short_first_two_heater_pads(result, plan, tmp_path)
     report = verify_gds(path)
     shorted = [v for v in report.violations if v.rule == "pad.shorted"]
     assert len(shorted) == 1 and "b0.h0, b0.h1" in shorted[0].message
@@ -145,10 +151,7 @@ def test_stricter_rules_find_what_the_default_deck_allows(small, tmp_path):
 
 def test_lyrdb_holds_every_violation(small, tmp_path):
     result, plan = small
-    layout, top, path = _copy(result, tmp_path)
-    x0, x1 = plan.heater_pad_x_um[0], plan.heater_pad_x_um[1]
-    top.shapes(layout.layer(*M3)).insert(kdb.DBox(x0, plan.pad_y_um - 5, x1, plan.pad_y_um + 5))
-    layout.write(str(path))
+    path = _short_first_two_heater_pads(result, plan, tmp_path)
     report = verify_gds(path)
     lyrdb = report.write_lyrdb(tmp_path / "defect.lyrdb")
     text = lyrdb.read_text()

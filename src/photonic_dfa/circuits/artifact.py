@@ -30,6 +30,7 @@ from photonic_dfa.circuits.bank_circuit import (
     BankCircuit,
     BankDesign,
     CouplerSource,
+    config_coupler_source,
     design_key,
 )
 from photonic_dfa.circuits.couplers import Conditioning, CouplerData
@@ -122,6 +123,7 @@ def make_bank_circuits(
     n = len(layout.banks[0].rings)
     if any(len(b.rings) != n for b in layout.banks):
         raise ArtifactError("layout: all banks must have the same number of rings")
+    source = source or config_coupler_source(cfg)  # coupler files read once for all designs
     keys: dict[str, int] = {}
     designs: list[BankDesign] = []
     bank_design = []

@@ -31,6 +31,7 @@ for this chain topology, reflections included. The SAX netlist of
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,9 +101,10 @@ def config_coupler_source(cfg: CircuitConfig) -> CouplerSource:
     """The couplers a ``[circuit]`` config asks for: its Touchstone files where given
     (``coupler_in_s4p``, ``coupler_drop_s4p``), else simphony's half-ring data at the ring's point."""
 
-    def source(ring: RingGeometry, which: Literal["in", "drop"]) -> CouplerData:
-        path = cfg.coupler_in_s4p if which == "in" else cfg.coupler_drop_s4p
-        if path is not None:
+    files: dict[str, CouplerData] = {}  # each file read and checked once, not once per ring
+
+    def from_file(path: str) -> CouplerData:
+        if path not in files:
             data = read_touchstone_coupler(path)
             sigma = float(largest_singular_value(data.s).max())
             if cfg.passivity == "none" and sigma > 1.0 + 1e-9:
@@ -111,7 +113,13 @@ def config_coupler_source(cfg: CircuitConfig) -> CouplerSource:
                     f"{sigma:.6f} > 1) and [circuit] passivity = 'none': set passivity = "
                     "'svd_clip' or give passive data"
                 )
-            return data
+            files[path] = data
+        return files[path]
+
+    def source(ring: RingGeometry, which: Literal["in", "drop"]) -> CouplerData:
+        path = cfg.coupler_in_s4p if which == "in" else cfg.coupler_drop_s4p
+        if path is not None:
+            return from_file(path)
         gap = ring.gap_in_nm if which == "in" else ring.gap_drop_nm
         return simphony_half_ring(ring.radius_um, gap, ring.wg_width_nm, ring.thickness_nm)
 
@@ -173,8 +181,6 @@ def bus_waveguide_lengths_um(bank: BankGeometry) -> tuple[np.ndarray, np.ndarray
 
 def design_key(bank: BankGeometry) -> str:
     """A bank's design with its position removed: banks with equal keys share one circuit."""
-    import json
-
     d = bank.model_dump(mode="json")
     ox, oy = d["ports"]["in"]["center_um"]
     for ring in d["rings"]:  # relative positions, to 0.1 nm (the layout's float round-off)

@@ -320,7 +320,9 @@ def _extract(
     d_r = bc.n_rings
     d_c = int(mcfg.banks) if mcfg.banks is not None else len(bc.bank_design)
     groups = _design_groups(bc, d_c)
-    plan = _timed(times, "channel_plan", say, "channel plan", _channel_plan, bc, ccfg, mcfg)
+    plan = _timed(
+        times, "channel_plan", say, "channel plan", _channel_plan, bc.design(0), ccfg, mcfg
+    )
     evaluators = _timed(
         times, "circuits", say, "bus circuits", _evaluators, bc, groups, plan, ccfg.heater_max_mW
     )
@@ -347,7 +349,8 @@ def _extract(
     say("noise and energy")
     t = time.perf_counter()
     noise = _noise_report(readout, B_real[0], n_outputs, mcfg.seed)
-    energy = _energy(hidden, n_outputs, d_r, d_c, mcfg, float(np.mean(cal.heater_mW[rows.mask])))
+    heater = float(np.mean(cal.heater_mW[rows.mask]))
+    energy = _energy(hidden, n_outputs, d_r, d_c, mcfg, heater, _SOLVED_HEATER)
     times["noise_energy"] = time.perf_counter() - t
     report = _report(cfg, bc, plan, scale, w_range, rows, cal, offsets, d_c, noise, energy)
     model = PhotonicModel(
@@ -392,11 +395,12 @@ def _design_groups(bc: Any, d_c: int) -> dict[int, list[int]]:
     return groups
 
 
-def _channel_plan(bc: Any, ccfg: Any, mcfg: Any) -> Any:
+def _channel_plan(design: Any, ccfg: Any, mcfg: Any) -> Any:
+    """The channel plan of a bank design with the ``[model]`` section's spacing and margin."""
     from photonic_dfa.network_model.channel_plan import plan_channels
 
     return plan_channels(
-        bc.design(0),
+        design,
         ccfg,
         spacing_nm=mcfg.channel_spacing_nm,
         margin_nm=mcfg.resolved_blue_margin_nm(),
@@ -524,7 +528,21 @@ def _reassemble(
     return B_real, tuple(heaters)
 
 
-def _energy(hidden: Sequence[int], n_out: int, d_r: int, d_c: int, mcfg: Any, heater: float) -> Any:
+#: where the heater power of the energy budget comes from, in ``extract``
+_SOLVED_HEATER = "mean solved heater power of this calibration"
+
+
+def _energy(
+    hidden: Sequence[int],
+    n_out: int,
+    d_r: int,
+    d_c: int,
+    mcfg: Any,
+    heater: float,
+    source: str,
+    adc_gsps: float | None = None,
+) -> Any:
+    """The power budget with the ``[model]`` section's devices (``adc_gsps`` overrides its rate)."""
     from photonic_dfa.network_model.energy import budget
 
     return budget(
@@ -532,14 +550,14 @@ def _energy(hidden: Sequence[int], n_out: int, d_r: int, d_c: int, mcfg: Any, he
         n_out,
         d_r,
         d_c,
-        adc_gsps=mcfg.adc_gsps,
+        adc_gsps=mcfg.adc_gsps if adc_gsps is None else adc_gsps,
         adc_power_mW=mcfg.adc_power_mW,
         laser_power_mW=mcfg.laser_power_mW,
         wall_plug_efficiency=mcfg.wall_plug_efficiency,
         modulator_pJ_per_symbol=mcfg.modulator_pJ_per_symbol,
         tia_power_mW=mcfg.tia_power_mW,
         heater_mW_per_ring=heater,
-        heater_source="mean solved heater power of this calibration",
+        heater_source=source,
     )
 
 
@@ -692,7 +710,6 @@ def run_budget(
     onto their channels (channel plan of the default layout, circuits evaluated).
     """
     from photonic_dfa.config import load_config
-    from photonic_dfa.network_model.energy import budget
 
     hidden = check_hidden(hidden)
     cfg = config if config is not None else load_config()
@@ -709,30 +726,9 @@ def run_budget(
     if heater_mW_per_ring is None:
         from photonic_dfa.circuits.bank_circuit import BankDesign
         from photonic_dfa.layout.planner import design_bank
-        from photonic_dfa.network_model.channel_plan import plan_channels
 
         design = BankDesign.from_geometry(design_bank(cfg.layout), cfg.circuit)
-        plan = plan_channels(
-            design,
-            cfg.circuit,
-            spacing_nm=m.channel_spacing_nm,
-            margin_nm=m.resolved_blue_margin_nm(),
-            anchor_nm=cfg.circuit.channel_anchor_nm,
-            center_nm=m.center_wl_nm,
-        )
+        plan = _channel_plan(design, cfg.circuit, m)
         heater_mW_per_ring = float(np.mean(plan.heater_to_channel_mW))
         source = "power bringing the default design's rings onto their channels (channel plan)"
-    return budget(
-        hidden,
-        n_outputs,
-        rows_per_bank,
-        banks,
-        adc_gsps=m.adc_gsps if adc_gsps is None else adc_gsps,
-        adc_power_mW=m.adc_power_mW,
-        laser_power_mW=m.laser_power_mW,
-        wall_plug_efficiency=m.wall_plug_efficiency,
-        modulator_pJ_per_symbol=m.modulator_pJ_per_symbol,
-        tia_power_mW=m.tia_power_mW,
-        heater_mW_per_ring=heater_mW_per_ring,
-        heater_source=source,
-    )
+    return _energy(hidden, n_outputs, rows_per_bank, banks, m, heater_mW_per_ring, source, adc_gsps)

@@ -6,6 +6,7 @@ import json
 import math
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,12 @@ from photonic_dfa.config import LayoutConfig, load_config
 from photonic_dfa.errors import ArtifactError
 from photonic_dfa.io import sha256_file
 from photonic_dfa.layout import load_layout, plan_bank
-from photonic_dfa.layout.planner import DETECTOR_NETS
+from photonic_dfa.layout.planner import (
+    DETECTOR_NETS,
+    drop_bus_path,
+    racetrack_arc,
+    sbend_min_radius_um,
+)
 from photonic_dfa.layout.writer import write_layout
 
 
@@ -47,8 +53,9 @@ def check_gds_matches_json(result) -> None:
         strict=True,
     ):
         w = ring.wg_width_nm * 1e-3
-        assert box.width() == pytest.approx(2 * ring.radius_um + ring.straight_um + w, abs=0.01)
-        assert box.height() == pytest.approx(2 * ring.radius_um + w, abs=0.01)
+        # the radius-offset straights are vertical: the ring is taller, not wider
+        assert box.width() == pytest.approx(2 * ring.radius_um + w, abs=0.01)
+        assert box.height() == pytest.approx(2 * ring.radius_um + ring.straight_um + w, abs=0.01)
     # each bank's four optical ports sit on the end of a waveguide
     for bank in d.banks:
         assert set(bank.ports) == {"in", "through", "add", "drop"}
@@ -109,11 +116,15 @@ def test_ring_channel_assignment_and_bus_lengths(default_layout):
         assert [r.channel for r in bank.rings] == list(range(cfg.rings))
         xs = [r.center_um[0] for r in bank.rings]
         assert all(b - a == pytest.approx(pitch, abs=1e-3) for a, b in zip(xs, xs[1:]))
-        # bus segment = pitch minus the two half coupling regions
+        # bus segment = pitch minus the two half coupling regions x ± R (the straights are
+        # vertical); the drop bus's S-bend makes its segment longer by (π Δ)² / (16 L) to first order
+        w = cfg.wg_width_nm * 1e-3
         for i, seg in enumerate(bank.bus_segments_um["through"]):
             a, b = bank.rings[i], bank.rings[i + 1]
-            expect = pitch - (a.radius_um + a.straight_um / 2) - (b.radius_um + b.straight_um / 2)
-            assert seg == pytest.approx(expect, abs=1e-6)
+            assert seg == pytest.approx(pitch - a.radius_um - b.radius_um, abs=1e-6)
+            step, span = b.straight_um - a.straight_um, seg - 3 * w
+            extra = bank.bus_segments_um["drop"][i] - seg
+            assert extra == pytest.approx((math.pi * step) ** 2 / (16 * span), rel=0.02)
         # the round trip grows by 2π·(radius step) from ring to ring
         trips = [r.round_trip_um for r in bank.rings]
         step = cfg.radius_step_nm * 1e-3
@@ -126,11 +137,12 @@ def test_regression_default_cell_settings():
     """Ring positions and derived settings of the default design (changes must be deliberate)."""
     cfg = LayoutConfig()
     plan = plan_bank(cfg)
-    assert cfg.resolved_pitch_um() == pytest.approx(27.404)
+    assert cfg.resolved_pitch_um() == pytest.approx(27.15)
     assert plan.ring_y_um == pytest.approx(10.65)
     assert plan.drop_y_um == pytest.approx(21.3)
-    assert plan.ring_x_um[:3] == pytest.approx((20.127, 47.531, 74.935))
-    assert plan.bus_length_um == pytest.approx(286.89)
+    assert plan.drop_bus_y_um[-1] == pytest.approx(21.3 + math.pi * 0.081)
+    assert plan.ring_x_um[:3] == pytest.approx((20.0, 47.15, 74.3))
+    assert plan.bus_length_um == pytest.approx(284.35)
     assert plan.lead_width_um == 3.0
     assert plan.straights_um[-1] == pytest.approx(math.pi * 0.081)
     assert len(plan.pad_x_um) == 14 and plan.pad_x_um[1] - plan.pad_x_um[0] == pytest.approx(100)
@@ -218,3 +230,33 @@ def test_load_layout_errors(tmp_path):
     bad.write_text(json.dumps({"schema": "other"}))
     with pytest.raises(ArtifactError, match="not a photonic_dfa layout"):
         load_layout(bad)
+
+
+def test_coupling_regions_hold_only_the_half_circles_of_the_coupler_data():
+    """Issue 12 item 4: the radius-offset straights are vertical, away from both buses; over
+    ``x_i ± (R + 1.5 w)`` (the half-ring data's bus) both buses are straight at the data's gaps."""
+    cfg = LayoutConfig(rings=4, radius_step_nm=0.0, radius_offsets_um=(0.0, 0.05, 0.2, 0.1))
+    plan = plan_bank(cfg)
+    r, w = plan.radius_um, plan.wg_width_um
+    path = drop_bus_path(plan, points=257)
+    for i, (x, s) in enumerate(zip(plan.ring_x_um, plan.straights_um, strict=True)):
+        assert s == pytest.approx(math.pi * cfg.radius_offsets_um[i])
+        assert plan.ring_y_um - r - w == pytest.approx(cfg.gap_in_nm * 1e-3, abs=1e-9)
+        top = plan.ring_y_um + s + r + w / 2
+        assert plan.drop_bus_y_um[i] - w / 2 - top == pytest.approx(
+            cfg.gap_drop_nm * 1e-3, abs=1e-6
+        )
+        xs = np.linspace(x - r - 1.5 * w, x + r + 1.5 * w, 101)
+        assert np.interp(xs, path[:, 0], path[:, 1]) == pytest.approx(plan.drop_bus_y_um[i])
+        # the ring's centre line is the data's circle of radius R under and over the straights
+        arc = racetrack_arc(x, plan.ring_y_um, r, s, -math.pi / 2, 1.5 * math.pi, 400)
+        lower, upper = arc[arc[:, 1] <= plan.ring_y_um], arc[arc[:, 1] >= plan.ring_y_um + s]
+        for half, cy in ((lower, plan.ring_y_um), (upper, plan.ring_y_um + s)):
+            assert np.hypot(half[:, 0] - x, half[:, 1] - cy) == pytest.approx(r)
+    # the drop bus's S-bends are gentle, and a step too steep for the pitch is refused
+    assert plan.drop_bus_y_um[2] - plan.drop_bus_y_um[1] == pytest.approx(math.pi * 0.15)
+    big = LayoutConfig(rings=2, radius_step_nm=0.0, radius_offsets_um=(0.0, 2.0))  # room
+    span = big.resolved_pitch_um() - 2 * big.radius_um - 1.5
+    assert sbend_min_radius_um(span, math.pi * 2.0) >= 5.0 - 1e-6
+    with pytest.raises(ValueError, match="the room the drop bus's S-bends need"):
+        LayoutConfig(rings=2, radius_step_nm=0.0, radius_offsets_um=(0.0, 2.0), pitch_um=25.0)

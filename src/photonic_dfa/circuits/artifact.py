@@ -1,5 +1,5 @@
 """``bank_circuits.npz``: the circuit stage's artifact, from which the model stage evaluates every
-bank's bus circuit without simphony (schema ``photonic_dfa.bank_circuits``, version 1).
+bank's bus circuit without simphony (schema ``photonic_dfa.bank_circuits``, version 2).
 
 It holds, per distinct bank design of a ``layout.json`` (banks that differ only in position share
 one), a :class:`~photonic_dfa.circuits.bank_circuit.BankDesign`: the ring couplers' S-parameters on
@@ -59,7 +59,7 @@ __all__ = [
 
 BANK_CIRCUITS_FILE = "bank_circuits.npz"
 BANK_CIRCUITS_SCHEMA = "photonic_dfa.bank_circuits"
-BANK_CIRCUITS_SCHEMA_VERSION = 1
+BANK_CIRCUITS_SCHEMA_VERSION = 2
 
 #: the array fields of a BankDesign, with their dtype and shape in units of N (rings)
 _ARRAYS: dict[str, tuple[str, tuple[int | str, ...]]] = {
@@ -72,6 +72,7 @@ _ARRAYS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "heater_centroid_um": ("f", ("N", 2)),
     "bus_through_um": ("f", ("N+1",)),
     "bus_drop_um": ("f", ("N+1",)),
+    "coupler_bus_um": ("f", ("N",)),
 }
 _SCALARS = ("loss_dB_cm", "dneff_dT_per_K", "thermal_impedance_K_per_mW", "crosstalk_length_um")
 
@@ -217,6 +218,7 @@ def _sidecar(bc: BankCircuits, meta: dict[str, Any], path: Path) -> dict[str, An
                 "straight_um": float(d.straight_um[i]),
                 "round_trip_um": float(d.round_trip_um[i]),
                 "heated_length_um": float(d.heated_length_um[i]),
+                "coupler_bus_um": float(d.coupler_bus_um[i]),
                 "heater_centroid_um": d.heater_centroid_um[i].round(6).tolist(),
                 "coupler_in": d.couplers[d.coupler_in[i]].source,
                 "coupler_drop": d.couplers[d.coupler_drop[i]].source,
@@ -293,6 +295,7 @@ def _design(
         heater_centroid_um=f["heater_centroid_um"],
         bus_through_um=f["bus_through_um"],
         bus_drop_um=f["bus_drop_um"],
+        coupler_bus_um=f["coupler_bus_um"],
         waveguide=WaveguideCoefficients(**dm["waveguide"]),
         loss_dB_cm=float(dm["loss_dB_cm"]),
         dneff_dT_per_K=float(dm["dneff_dT_per_K"]),

@@ -9,19 +9,25 @@ Topology (ring ``i`` in x order along the input bus; light enters at ``in``)::
 
 Each ring = two half-ring couplers (``C_in`` at ``gap_in_nm`` under the ring, ``C_drop`` at
 ``gap_drop_nm`` over it, rotated by 180°; data from :mod:`~photonic_dfa.circuits.couplers`) joined by
-two ring sections (waveguide model): each adds one straight of ``straight_um`` (phase and loss), the
-attenuation of a half circumference ``πR`` (whose phase is already in the coupler data) and half of
-the ring's heater/offset phase. The round trip is thus ``2πR + 2·straight_um`` of phase, as drawn.
+two ring sections (waveguide model): each adds one of the ring's vertical straights of
+``straight_um`` (phase and loss), the attenuation of a half circumference ``πR`` (whose phase is
+already in the coupler data) and half of the ring's heater/offset phase. The round trip is thus
+``2πR + 2·straight_um`` of phase, as drawn.
 
-**Bus-length convention.** ``layout.json`` measures ``bus_segments_um`` between coupling regions
-``x_i ± (R + straight_i/2)`` and ``bus_leads_um`` from the ports to the first/last region. The
-half-ring data already contain a bus of ``2R + 3w`` (the SiEPIC cell's pins at ``±(R + 1.5w)``) and
-no straight, so the bus waveguides of the circuit are::
+**Bus-length convention.** ``layout.json`` (v2) measures ``bus_segments_um`` between coupling
+regions ``x_i ± R`` (the straights are vertical, outside them) and ``bus_leads_um`` from the ports
+to the first/last region. The half-ring data already contain a bus of ``2R + 3w`` (the SiEPIC cell's
+pins at ``±(R + 1.5w)``), so the bus waveguides of the circuit are::
 
-    Wt_0 = lead_in + s_0/2 − 1.5w      Wt_k = seg_{k−1} + (s_{k−1} + s_k)/2 − 3w      Wt_N = lead_through + s_{N−1}/2 − 1.5w
+    Wt_0 = lead_in − 1.5w      Wt_k = seg_{k−1} − 3w      Wt_N = lead_through − 1.5w
 
-(likewise on the drop bus with its own leads/segments): the total bus phase is that of the drawn
-bus, ``Σ leads + Σ segments + Σ (2R + s_i)``.
+(likewise on the drop bus with its own leads/segments, whose S-bends make them slightly longer):
+the total bus phase is that of the drawn bus, ``Σ leads + Σ segments + Σ 2R``.
+
+**Bus loss inside the couplers.** The FDTD data are lossless, so the ``2R + 3w`` of bus inside each
+coupler gets the waveguide's attenuation as the ring's half circles do: half of it (loss only, no
+phase) on each bus waveguide next to the coupler, so that the attenuation along either bus is that
+of its whole drawn length (``coupler_bus_um``, :meth:`BankDesign.bus_loss_only_um`).
 
 **Solver.** :class:`BankCircuit` cascades the 4-port ring blocks along the buses with Redheffer star
 products (:mod:`~photonic_dfa.circuits.solver`), the exact solution of the circuit's linear equations
@@ -153,7 +159,6 @@ def bus_waveguide_lengths_um(bank: BankGeometry) -> tuple[np.ndarray, np.ndarray
     half_bus = [
         half_ring_bus_length_um(r.radius_um, r.wg_width_nm) / 2 - r.radius_um for r in rings
     ]  # 1.5 w beyond the coupling region on each side
-    s = [r.straight_um for r in rings]
     out = []
     for bus, first, last in (("through", "in", "through"), ("drop", "drop", "add")):
         segs = bank.bus_segments_um.get(bus)  # type: ignore[call-overload]
@@ -163,10 +168,9 @@ def bus_waveguide_lengths_um(bank: BankGeometry) -> tuple[np.ndarray, np.ndarray
                 f"(one per pair of neighbouring rings), got {None if segs is None else len(segs)}"
             )
         leads = bank.bus_leads_um
-        lengths = [leads[first] + s[0] / 2 - half_bus[0]]  # type: ignore[index]
-        for k in range(1, n):
-            lengths.append(segs[k - 1] + (s[k - 1] + s[k]) / 2 - half_bus[k - 1] - half_bus[k])
-        lengths.append(leads[last] + s[-1] / 2 - half_bus[-1])  # type: ignore[index]
+        lengths = [leads[first] - half_bus[0]]  # type: ignore[index]
+        lengths += [segs[k - 1] - half_bus[k - 1] - half_bus[k] for k in range(1, n)]
+        lengths.append(leads[last] - half_bus[-1])  # type: ignore[index]
         arr = np.asarray(lengths)
         if np.any(arr < -1e-9):
             k = int(np.argmin(arr))
@@ -233,6 +237,7 @@ class BankDesign:
         heater_centroid_um: ``(N, 2)`` heater centroids (chip coordinates of the first bank of the
             layout with this design; only their distances enter the thermal crosstalk).
         bus_through_um, bus_drop_um: ``(N + 1,)`` bus waveguides ``Wt_k``, ``Wd_k`` (x order).
+        coupler_bus_um: ``(N,)`` bus length inside each ring's half-ring couplers (``2R + 3w``).
         waveguide: the strip's propagation model (rings and buses share one cross-section).
         loss_dB_cm, dneff_dT_per_K, thermal_impedance_K_per_mW, crosstalk_length_um: as in
             ``[circuit]``.
@@ -249,6 +254,7 @@ class BankDesign:
     heater_centroid_um: np.ndarray
     bus_through_um: np.ndarray
     bus_drop_um: np.ndarray
+    coupler_bus_um: np.ndarray
     waveguide: WaveguideCoefficients
     loss_dB_cm: float
     dneff_dT_per_K: float
@@ -305,6 +311,9 @@ class BankDesign:
             heater_centroid_um=np.array([r.heater.centroid_um for r in bank.rings]),
             bus_through_um=lt,
             bus_drop_um=ld,
+            coupler_bus_um=np.array(
+                [half_ring_bus_length_um(r.radius_um, r.wg_width_nm) for r in bank.rings]
+            ),
             waveguide=waveguide_coefficients(*sections.pop()),
             loss_dB_cm=cfg.loss_dB_cm,
             dneff_dT_per_K=cfg.dneff_dT_per_K,
@@ -329,17 +338,28 @@ class BankDesign:
             )
         )
 
+    def bus_loss_only_um(self) -> np.ndarray:
+        """``(N + 1,)`` bus length whose attenuation bus waveguide ``k`` carries besides its own:
+        half the coupler bus of each ring next to it (see the module docstring)."""
+        half = np.concatenate([[0.0], self.coupler_bus_um / 2, [0.0]])
+        return half[:-1] + half[1:]
+
     def bus_t(self, lengths_um: np.ndarray, wl: np.ndarray) -> np.ndarray:
-        """Bus-waveguide transmissions ``(len(lengths_um), K)``."""
+        """Bus-waveguide transmissions ``(N + 1, K)``, the coupler buses' loss included."""
         params = self.waveguide.as_params()
+        extra = self.bus_loss_only_um()
         return np.stack(
             [
                 np.asarray(
                     waveguide_transmission(
-                        wl, length_um=float(L), loss_dB_cm=self.loss_dB_cm, **params
+                        wl,
+                        length_um=float(L),
+                        loss_dB_cm=self.loss_dB_cm,
+                        loss_only_um=float(extra[k]),
+                        **params,
                     )
                 )
-                for L in lengths_um
+                for k, L in enumerate(lengths_um)
             ]
         )
 

@@ -3,7 +3,10 @@
 
 Instances: per ring ``r{i}_cin``/``r{i}_cdrop`` (its conditioned coupler data, ``port_1..4``),
 ``r{i}_arc_r``/``r{i}_arc_l`` (ring sections: straight + attenuation of πR + half the heater
-phase); bus waveguides ``bus_t{k}``/``bus_d{k}`` (``k = 0..N``, x order). Solved by SAX's ``klu``
+phase); bus waveguides ``bus_t{k}``/``bus_d{k}`` (``k = 0..N``, x order) and, as separate
+instances on both bus ports of every coupler, the attenuation of half the bus inside it
+(``r{i}_cin_l``/``_r``, ``r{i}_cdrop_l``/``_r``: loss only, ``coupler_bus_um / 2`` each; the fast
+cascade folds the same loss into its bus waveguides instead). Solved by SAX's ``klu``
 backend (its ``additive`` backend crashed with sax 0.14.7, see DESIGN.md).
 """
 
@@ -33,6 +36,22 @@ def _data_model(s: np.ndarray, wl: np.ndarray) -> Callable[..., dict]:
     return model
 
 
+def _connect_bus_ports(
+    instances: dict, connections: dict, design: BankDesign, i: int, wg_params: dict
+) -> None:
+    """Ring ``i``'s couplers on the buses, each bus port through a loss-only waveguide of half the
+    coupler's bus. The input bus runs port_1 → port_3 of C_in (left → right); the rotated drop
+    coupler has port_3 on the left and port_1 on the right."""
+    half = {"length_um": 0.0, "loss_only_um": float(design.coupler_bus_um[i]) / 2, **wg_params}
+    for name in (f"r{i}_cin_l", f"r{i}_cin_r", f"r{i}_cdrop_l", f"r{i}_cdrop_r"):
+        instances[name] = {"component": "waveguide", "settings": half}
+    for bus, coupler, left, right in (("t", "cin", 1, 3), ("d", "cdrop", 3, 1)):
+        connections[f"bus_{bus}{i},o1"] = f"r{i}_{coupler}_l,o0"
+        connections[f"r{i}_{coupler}_l,o1"] = f"r{i}_{coupler},port_{left}"
+        connections[f"r{i}_{coupler},port_{right}"] = f"r{i}_{coupler}_r,o0"
+        connections[f"r{i}_{coupler}_r,o1"] = f"bus_{bus}{i + 1},o0"
+
+
 def bank_netlist(design: BankDesign, circuit: BankCircuit) -> tuple[dict, dict]:
     """The SAX netlist and models of a bank on its circuit's grid (see the module docstring)."""
     wl = np.asarray(circuit.wl_um)
@@ -60,12 +79,7 @@ def bank_netlist(design: BankDesign, circuit: BankCircuit) -> tuple[dict, dict]:
         connections[f"r{i}_arc_r,o1"] = f"r{i}_cdrop,port_2"
         connections[f"r{i}_cdrop,port_4"] = f"r{i}_arc_l,o0"
         connections[f"r{i}_arc_l,o1"] = f"r{i}_cin,port_2"
-        # buses: the input bus runs port_1 → port_3 of C_in (left → right); the rotated drop
-        # coupler has port_3 on the left and port_1 on the right
-        connections[f"bus_t{i},o1"] = f"r{i}_cin,port_1"
-        connections[f"r{i}_cin,port_3"] = f"bus_t{i + 1},o0"
-        connections[f"bus_d{i},o1"] = f"r{i}_cdrop,port_3"
-        connections[f"r{i}_cdrop,port_1"] = f"bus_d{i + 1},o0"
+        _connect_bus_ports(instances, connections, design, i, wg_params)
     for k in range(n + 1):
         for bus, lengths in (("t", design.bus_through_um), ("d", design.bus_drop_um)):
             instances[f"bus_{bus}{k}"] = {

@@ -14,6 +14,10 @@ __all__ = ["RING_CLEARANCE_UM", "LayoutConfig"]
 #: clearance between neighbouring rings (µm): the heater-to-heater space of the DRC deck
 #: (:mod:`photonic_dfa.layout.rules`), which also keeps the waveguides >= 0.2 µm apart
 RING_CLEARANCE_UM = 1.0
+#: tightest bend of the drop bus's S-bends (µm): radiation loss of a 500 × 220 nm strip is
+#: negligible above ~5 µm radius (W. Bogaerts et al., "Silicon microring resonators", Laser
+#: Photonics Rev. 6, 47 (2012))
+SBEND_MIN_RADIUS_UM = 5.0
 
 
 class LayoutConfig(StageConfig):
@@ -24,8 +28,9 @@ class LayoutConfig(StageConfig):
     (≈ 9 nm) holds 10 channels at 0.8 nm spacing. Ring ``i`` is meant for WDM channel ``i``; its
     radius is ``radius_um + i * radius_step_nm / 1000`` (plus ``radius_offsets_um[i]`` if given),
     which staggers the cold resonances by about one channel spacing per ring. A radius offset δ is
-    drawn as two straight sections of π·δ in the coupling regions (same round trip as a circle of
-    radius R + δ), so both bus gaps stay on simphony's data point. Each heater (as wide as the
+    drawn as two vertical straight sections of π·δ at the ring's sides, away from both buses (same
+    round trip as a circle of radius R + δ), so each coupling region is exactly simphony's half-ring
+    data point; the drop bus steps (raised-cosine S-bends) to follow the taller rings. Each heater (as wide as the
     ring at most) reaches M3 through two via stacks inside its ring; pads (>= 75 µm on >= 100 µm
     centres) sit in one row per bank: one per heater, a shared ground, three for the detectors.
     """
@@ -92,9 +97,10 @@ class LayoutConfig(StageConfig):
         min_pitch = self.min_pitch_um()
         if self.pitch_um is not None and self.pitch_um < min_pitch:
             raise ValueError(
-                f"pitch_um = {self.pitch_um:g} is smaller than the ring diameter + gap "
-                f"({min_pitch:.4g} µm): neighbouring rings would overlap; use pitch_um >= "
-                f"{min_pitch:.4g}"
+                f"pitch_um = {self.pitch_um:g} is smaller than the ring diameter + gap, or than "
+                f"the room the drop bus's S-bends need ({min_pitch:.4g} µm): neighbouring rings "
+                f"would overlap or the bus bend tighter than {SBEND_MIN_RADIUS_UM:g} µm; use "
+                f"pitch_um >= {min_pitch:.4g}"
             )
         if self.heater_width_um > self.wg_width_nm * 1e-3 + 1e-9:
             raise ValueError(
@@ -117,16 +123,32 @@ class LayoutConfig(StageConfig):
         ]
 
     def min_pitch_um(self) -> float:
-        """Smallest ring pitch at which neighbouring rings keep the DRC spacing (µm): the widest
-        ring's outer diameter (waveguide or heater, whichever is wider, plus its straights) plus
-        the larger bus gap or :data:`RING_CLEARANCE_UM`, whichever is larger."""
-        straight = math.pi * (max(self.ring_radii_um()) - self.radius_um)
+        """Smallest ring pitch (µm): neighbouring rings keep the DRC spacing — the ring's outer
+        diameter (waveguide or heater, whichever is wider; the straights are vertical and add
+        nothing) plus the larger bus gap or :data:`RING_CLEARANCE_UM` — and the drop bus has room
+        for its S-bend between them (:meth:`_sbend_pitch_um`)."""
+        return max(self._clear_pitch_um(), self._sbend_pitch_um())
+
+    def _clear_pitch_um(self) -> float:
         width = max(self.wg_width_nm * 1e-3, self.heater_width_um)
         clearance = max(self.gap_in_nm * 1e-3, self.gap_drop_nm * 1e-3, RING_CLEARANCE_UM)
-        return 2 * self.radius_um + straight + width + clearance
+        return 2 * self.radius_um + width + clearance
+
+    def _sbend_pitch_um(self) -> float:
+        """Pitch at which the largest step of the drop bus between neighbouring rings (π × their
+        radius difference) fits a raised-cosine S-bend of radius >= :data:`SBEND_MIN_RADIUS_UM`
+        beside the ``1.5 w`` of straight bus each coupling region keeps: ``L = π √(Δ R_min / 2)``."""
+        radii = self.ring_radii_um()
+        step = max((math.pi * abs(b - a) for a, b in zip(radii, radii[1:])), default=0.0)
+        if step == 0:
+            return 0.0
+        bend = math.pi * math.sqrt(step * SBEND_MIN_RADIUS_UM / 2)
+        return 2 * self.radius_um + 3 * self.wg_width_nm * 1e-3 + bend
 
     def resolved_pitch_um(self) -> float:
-        """The ring pitch used: ``pitch_um`` if given, else diameter + width + ``ring_spacing_um``."""
+        """The ring pitch used: ``pitch_um`` if given, else diameter + width + clearance +
+        ``ring_spacing_um`` (at least :meth:`min_pitch_um`)."""
         if self.pitch_um is not None:
             return self.pitch_um
-        return round(self.min_pitch_um() + self.ring_spacing_um, 3)
+        auto = max(self._clear_pitch_um() + self.ring_spacing_um, self.min_pitch_um())
+        return math.ceil(round(auto * 1000, 6)) / 1000

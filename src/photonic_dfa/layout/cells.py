@@ -37,8 +37,10 @@ from photonic_dfa.layout.planner import (
     RAIL_WIDTH_UM,
     VIA_WG_CLEARANCE_UM,
     BankPlan,
+    drop_bus_path,
     heater_outline,
     plan_bank,
+    racetrack_arc,
     via_radius_um,
 )
 
@@ -114,23 +116,29 @@ def _box(c: gf.Component, layer: str, x0: float, y0: float, x1: float, y1: float
 def _ring_outline(
     cx: float, cy: float, radius: float, straight: float, width: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Outer and inner edge of a racetrack waveguide, polygon points ``(P, 2)`` each.
+    """Outer and inner edge of a racetrack waveguide with vertical straights (``(cx, cy)``: centre
+    of its lower half circle), polygon points ``(P, 2)`` each.
 
     The circle is sampled finely enough that the polygon deviates < 1 nm from the true arc.
     """
-    n_half = max(32, math.ceil(math.pi / math.sqrt(2e-3 / (radius + width))) // 2)
-    right = np.linspace(-math.pi / 2, math.pi / 2, n_half)
-    left = np.linspace(math.pi / 2, 1.5 * math.pi, n_half)
+    n = 2 * max(32, math.ceil(math.pi / math.sqrt(2e-3 / (radius + width))) // 2)
 
     def edge(rad: float) -> np.ndarray:
-        return np.concatenate(
-            [
-                np.stack([cx + straight / 2 + rad * np.cos(right), cy + rad * np.sin(right)], -1),
-                np.stack([cx - straight / 2 + rad * np.cos(left), cy + rad * np.sin(left)], -1),
-            ]
-        )
+        return racetrack_arc(cx, cy, rad, straight, -math.pi / 2, 1.5 * math.pi, n)[:-1]
 
     return edge(radius + width / 2), edge(radius - width / 2)
+
+
+def _drop_bus_outline(plan: BankPlan) -> np.ndarray:
+    """Polygon ``(P, 2)`` of the drop bus: its centre line (:func:`drop_bus_path`) widened by
+    ``w/2`` on either side along the mitred vertex normals."""
+    path = drop_bus_path(plan)
+    seg = np.diff(path, axis=0)
+    normal = np.stack([-seg[:, 1], seg[:, 0]], -1) / np.hypot(seg[:, 0], seg[:, 1])[:, None]
+    vertex = np.concatenate([normal[:1], normal[:-1] + normal[1:], normal[-1:]])
+    vertex[1:-1] /= (vertex[1:-1] * normal[:-1]).sum(-1, keepdims=True)  # miter length
+    half = plan.wg_width_um / 2
+    return np.concatenate([path + half * vertex, (path - half * vertex)[::-1]])
 
 
 def _pdk_cells(plan: BankPlan) -> dict[str, gf.Component]:
@@ -170,9 +178,8 @@ def _stub_outline(plan: BankPlan, k: int) -> np.ndarray:
     centre out to the heater's outer edge (a circle arc)."""
     i = k // 2
     (tx, ty), (sx, sy) = plan.terminals_um[k], plan.stub_ends_um[k]
-    s = plan.straights_um[i]
-    cx = plan.ring_x_um[i] + (s / 2 if tx >= plan.ring_x_um[i] else -s / 2)
-    cy = plan.ring_y_um
+    cx = plan.ring_x_um[i]  # the half circle the terminal lies on (upper: one straight higher)
+    cy = plan.ring_y_um + (plan.straights_um[i] if ty > plan.ring_y_um + 1e-9 else 0.0)
     angle = math.atan2(ty - cy, tx - cx)
     half = plan.via_stack_um / 2
     outer = plan.radius_um + plan.heater_width_um / 2
@@ -221,20 +228,19 @@ def _draw_buses_and_rings(c: gf.Component, plan: BankPlan, layers: _BankLayers) 
     """The input and drop buses, each ring with its heater strip and its two coupling markers."""
     w = plan.wg_width_um
     _box(c, "waveguide", 0.0, -w / 2, plan.bus_length_um, w / 2)
-    _box(c, "waveguide", 0.0, plan.drop_y_um - w / 2, plan.bus_length_um, plan.drop_y_um + w / 2)
+    c.shapes(layers.wg).insert(_poly(_drop_bus_outline(plan)))
     r = plan.radius_um
     for i in range(plan.n_rings):
         x, s = plan.ring_x_um[i], plan.straights_um[i]
         outer, inner = _ring_outline(x, plan.ring_y_um, r, s, w)
         c.shapes(layers.wg).insert(_poly(outer, [inner]))
         c.shapes(layers.heater).insert(_poly(heater_outline(plan, i)))
-        # coupling regions (intended sub-rule gaps): from each bus to 1 µm into the ring
-        half = r + s / 2
+        # coupling regions x ± R (intended sub-rule gaps): from each bus to 1 µm into the ring
         for y0, y1 in (
             (-w / 2, plan.ring_y_um - r + w / 2 + 1.0),
-            (plan.ring_y_um + r - w / 2 - 1.0, plan.drop_y_um + w / 2),
+            (plan.ring_y_um + s + r - w / 2 - 1.0, plan.drop_bus_y_um[i] + w / 2),
         ):
-            c.shapes(layers.marker).insert(kf.kdb.DBox(x - half, y0, x + half, y1))
+            c.shapes(layers.marker).insert(kf.kdb.DBox(x - r, y0, x + r, y1))
 
 
 def _draw_heater_leads(
@@ -328,7 +334,7 @@ def _draw_bus_ends(c: gf.Component, plan: BankPlan, cells: dict[str, gf.Componen
     for y in plan.detector_y_um:
         c.add_ref(cells["detector"]).dmove((det_x - DETECTOR_INPUT_X_UM, y))
     term = c.add_ref(cells["terminator"])
-    term.dmove((plan.bus_length_um, plan.drop_y_um))
+    term.dmove((plan.bus_length_um, plan.add_y_um))
 
 
 def _draw_detector_leads(c: gf.Component, plan: BankPlan, layers: _BankLayers) -> None:
@@ -354,7 +360,7 @@ def _add_bank_ports(c: gf.Component, plan: BankPlan) -> None:
     ports = {
         "in": ((0.0, 0.0), 180),
         "through": ((plan.bus_length_um, 0.0), 0),
-        "add": ((plan.bus_length_um, plan.drop_y_um), 0),
+        "add": ((plan.bus_length_um, plan.add_y_um), 0),
         "drop": ((0.0, plan.drop_y_um), 180),
     }
     for name, (center, orientation) in ports.items():

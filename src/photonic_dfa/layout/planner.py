@@ -18,10 +18,14 @@ One bank, in its own coordinates (µm, x along the buses)::
         [p0][p1][p2][p3] . . .                        [p2N-1]          heater pads, y < 0
 
 Ring ``i`` is meant for WDM channel ``i``. A ring is a racetrack: two half circles of the nominal
-radius ``R`` (a point of simphony's half-ring data) joined by two horizontal straights of
-``straight_um = π·δ_i`` in the coupling regions, where ``δ_i`` is its radius offset. Its round trip is
-``2πR + 2π·δ_i``, as for a circle of radius ``R + δ_i``, while both bus gaps stay exactly at the data
-point. The coupling region of ring ``i`` on either bus spans ``x_i ± (R + straight_um/2)``.
+radius ``R`` (a point of simphony's half-ring data) joined by two *vertical* straights of
+``straight_um = π·δ_i`` at ``x_i ± R``, where ``δ_i`` is its radius offset. Its round trip is
+``2πR + 2π·δ_i``, as for a circle of radius ``R + δ_i``. The straights sit where the ring is far from
+both buses, so each coupling region is exactly the half circle of simphony's FDTD data: it spans
+``x_i ± R`` on either bus and both gaps stay on the data point. A ring with straights is taller by
+``straight_um``, so the drop bus is drawn at each ring's own height (``drop_bus_y_um[i]``) and steps
+between neighbouring rings with a raised-cosine S-bend in the middle of the bus segment (clear of the
+``1.5 w`` of straight bus on either side of each coupling region that the data contain).
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ __all__ = [
     "BankPlan",
     "bank_geometry",
     "design_bank",
+    "drop_bus_path",
     "heater_length_um",
     "heater_outline",
     "plan_bank",
     "polygon_centroid",
+    "racetrack_arc",
     "racetrack_point",
+    "sbend_min_radius_um",
 ]
 
 #: distance from the bank's ports to the first/last coupling region (µm)
@@ -57,6 +64,8 @@ TRACK_PITCH_UM = 6.0
 VIA_WG_CLEARANCE_UM = 1.2
 #: bend radius of the drop U-turn and the feed waveguides (µm)
 BEND_RADIUS_UM = 10.0
+#: points of one raised-cosine S-bend of the drop bus (its polygon; the length uses 16× more)
+SBEND_POINTS = 33
 #: generic PDK ``ge_detector_straight_si_contacts``: optical input 20 µm left of the cell origin,
 #: contacts (``top``/``bot``, 10 µm wide, ±7.5 µm) on its right edge 40 µm right of it
 DETECTOR_INPUT_X_UM = -20.0
@@ -92,8 +101,9 @@ class BankPlan(BaseModel):
     offsets_um: tuple[float, ...]
     straights_um: tuple[float, ...]
     ring_x_um: tuple[float, ...]
-    ring_y_um: float
-    drop_y_um: float
+    ring_y_um: float  # centre of each ring's lower half circle (its upper one: + straight)
+    drop_y_um: float  # drop bus at the drop port (= drop_bus_y_um[0])
+    drop_bus_y_um: tuple[float, ...]  # drop bus over ring i: ring top + w + gap_drop
     bus_length_um: float
     heater_width_um: float
     heater_arc_deg: float
@@ -121,6 +131,11 @@ class BankPlan(BaseModel):
         """x of ring ``i``'s signal pad."""
         return self.pad_x_um[1 : 1 + self.n_rings]
 
+    @property
+    def add_y_um(self) -> float:
+        """y of the drop bus at the add port (over the last ring)."""
+        return self.drop_bus_y_um[-1]
+
 
 def _heater_angles(arc_deg: float) -> tuple[float, float]:
     """Start and end angle (rad) of the heater arc: it runs over the top, its opening (where
@@ -134,15 +149,56 @@ def racetrack_point(
 ) -> np.ndarray:
     """Points of a racetrack's centre line at angles ``theta`` (rad), shape ``(len(theta), 2)``.
 
-    The two half circles (right: cos θ > 0, left: cos θ < 0) are shifted by ±straight/2 in x.
+    ``(cx, cy)`` is the centre of the lower half circle; the upper one (sin θ > 0) is ``straight``
+    higher, joined to it by the two vertical straights at ``cx ± radius``. At θ = 0 and π the point
+    is the lower end of the straight.
     """
-    shift = np.where(np.cos(theta) >= 0, straight / 2, -straight / 2)
-    return np.stack([cx + shift + radius * np.cos(theta), cy + radius * np.sin(theta)], axis=-1)
+    shift = np.where(np.sin(theta) > 1e-12, straight, 0.0)
+    return np.stack([cx + radius * np.cos(theta), cy + shift + radius * np.sin(theta)], axis=-1)
+
+
+def _straights_in(a0: float, a1: float) -> list[float]:
+    """The angles kπ in ``[a0, a1]``: where a path from ``a0`` to ``a1`` runs along a straight."""
+    return [
+        k * math.pi
+        for k in range(math.ceil(a0 / math.pi - 1e-12), math.floor(a1 / math.pi + 1e-12) + 1)
+    ]
+
+
+def racetrack_arc(
+    cx: float, cy: float, radius: float, straight: float, a0: float, a1: float, n: int
+) -> np.ndarray:
+    """The racetrack curve of :func:`racetrack_point` from angle ``a0`` to ``a1`` (rad, a0 < a1),
+    about ``n`` points ``(P, 2)`` along the arcs, with both ends of every straight it runs along."""
+    cuts = _straights_in(a0, a1)
+    bounds = sorted({a0, a1, *cuts})
+    pieces = []
+    if cuts and abs(cuts[0] - a0) < 1e-12:  # starts at the lower end of a straight
+        pieces.append(racetrack_point(cx, cy, radius, straight, np.array([a0])))
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        theta = np.linspace(lo, hi, max(2, math.ceil(n * (hi - lo) / (a1 - a0))))
+        shift = straight if math.sin((lo + hi) / 2) > 0 else 0.0
+        pieces.append(
+            np.stack([cx + radius * np.cos(theta), cy + shift + radius * np.sin(theta)], -1)
+        )
+    if cuts and abs(cuts[-1] - a1) < 1e-12:  # ends at the lower end of a straight
+        pieces.append(racetrack_point(cx, cy, radius, straight, np.array([a1])))
+    return np.concatenate(pieces)
 
 
 def heater_length_um(radius_um: float, straight_um: float, arc_deg: float) -> float:
-    """Length of the heater along the ring's centre line (its arc plus the top straight)."""
-    return radius_um * math.radians(arc_deg) + straight_um
+    """Length of the heater along the ring's centre line: its arc plus every vertical straight
+    the arc runs along (both for arcs of 180° or more)."""
+    a0, a1 = _heater_angles(arc_deg)
+    return radius_um * math.radians(arc_deg) + straight_um * len(_straights_in(a0, a1))
+
+
+def sbend_min_radius_um(length_um: float, step_um: float) -> float:
+    """Smallest bend radius of a raised-cosine S-bend that steps by ``step_um`` over
+    ``length_um``: ``2L²/(π²|Δ|)`` (infinite for no step)."""
+    if step_um == 0:
+        return math.inf
+    return 2 * length_um**2 / (math.pi**2 * abs(step_um))
 
 
 def via_radius_um(radius_um: float, wg_width_um: float, via_stack_um: float, angle: float) -> float:
@@ -156,7 +212,7 @@ def via_radius_um(radius_um: float, wg_width_um: float, via_stack_um: float, ang
 @dataclass(frozen=True)
 class _RingRow:
     """The rings and buses of a bank (µm): ring radius, waveguide width, offsets, straights, ring
-    centres, bus heights and length."""
+    centres, the drop bus's height over each ring and the buses' length."""
 
     n: int
     r: float
@@ -165,8 +221,13 @@ class _RingRow:
     straights: tuple[float, ...]
     ring_x: tuple[float, ...]
     ring_y: float
-    drop_y: float
+    drop_ys: tuple[float, ...]
     bus_length: float
+
+    @property
+    def drop_y(self) -> float:
+        """The top of the drop bus's centre line (its highest step)."""
+        return max(self.drop_ys)
 
 
 @dataclass(frozen=True)
@@ -211,7 +272,8 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         straights_um=row.straights,
         ring_x_um=row.ring_x,
         ring_y_um=row.ring_y,
-        drop_y_um=row.drop_y,
+        drop_y_um=row.drop_ys[0],
+        drop_bus_y_um=row.drop_ys,
         bus_length_um=row.bus_length,
         heater_width_um=cfg.heater_width_um,
         heater_arc_deg=cfg.heater_arc_deg,
@@ -237,18 +299,51 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
 
 
 def _ring_row(cfg: LayoutConfig) -> _RingRow:
-    """Ring radii, straights and centres, and the two buses' heights and length."""
+    """Ring radii, straights and centres, the drop bus's height over each ring, the bus length."""
     n = cfg.rings
     r = cfg.radius_um
     w = cfg.wg_width_nm * 1e-3
     offsets = tuple(ri - r for ri in cfg.ring_radii_um())
     straights = tuple(math.pi * d for d in offsets)
-    pitch = max(cfg.resolved_pitch_um(), 2 * r + w + max(straights) + 0.1)
-    ring_x = tuple(round(LEAD_UM + r + max(straights) / 2 + pitch * i, 3) for i in range(n))
+    pitch = max(cfg.resolved_pitch_um(), 2 * r + w + 0.1)
+    ring_x = tuple(round(LEAD_UM + r + pitch * i, 3) for i in range(n))
     ring_y = round(r + w + cfg.gap_in_nm * 1e-3, 3)
-    drop_y = round(ring_y + r + w + cfg.gap_drop_nm * 1e-3, 3)
-    bus_length = round(ring_x[-1] + r + max(straights) / 2 + LEAD_UM, 3)
-    return _RingRow(n, r, w, offsets, straights, ring_x, ring_y, drop_y, bus_length)
+    top = ring_y + r + w + cfg.gap_drop_nm * 1e-3
+    drop_ys = tuple(round(top + s, 6) for s in straights)
+    bus_length = round(ring_x[-1] + r + LEAD_UM, 3)
+    return _RingRow(n, r, w, offsets, straights, ring_x, ring_y, drop_ys, bus_length)
+
+
+def drop_bus_path(plan: BankPlan, *, points: int = SBEND_POINTS) -> np.ndarray:
+    """Centre line ``(P, 2)`` of the drop bus from the drop port (x = 0) to the add port: straight
+    over each ring at ``drop_bus_y_um[i]``, a raised-cosine S-bend of ``points`` points between
+    two rings at different heights, keeping ``1.5 w`` of straight bus beyond each coupling region
+    ``x_i ± R`` (the bus inside simphony's half-ring data)."""
+    ys, xs, r = plan.drop_bus_y_um, plan.ring_x_um, plan.radius_um
+    margin = 1.5 * plan.wg_width_um
+    path = [(0.0, ys[0])]
+    for k in range(plan.n_rings - 1):
+        if ys[k + 1] == ys[k]:
+            continue
+        x0, x1 = xs[k] + r + margin, xs[k + 1] - r - margin
+        t = np.linspace(0.0, 1.0, points)
+        y = ys[k] + (ys[k + 1] - ys[k]) * (1 - np.cos(math.pi * t)) / 2
+        path.extend(zip(x0 + (x1 - x0) * t, y, strict=True))
+    path.append((plan.bus_length_um, ys[-1]))
+    return np.asarray(path)
+
+
+def _drop_segments(plan: BankPlan, through: tuple[float, ...]) -> tuple[float, ...]:
+    """Drop-bus segment lengths: the through bus's, plus what each S-bend adds to its chord."""
+    fine = drop_bus_path(plan, points=16 * SBEND_POINTS)
+    out = []
+    for k, seg in enumerate(through):
+        x0, x1 = plan.ring_x_um[k], plan.ring_x_um[k + 1]
+        inside = fine[(fine[:, 0] >= x0) & (fine[:, 0] <= x1)]
+        steps = np.diff(inside, axis=0)
+        extra = float(np.hypot(steps[:, 0], steps[:, 1]).sum() - steps[:, 0].sum())
+        out.append(round(seg + extra, 9))
+    return tuple(out)
 
 
 def _via_points(
@@ -332,25 +427,14 @@ def _tracks(
 
 
 def heater_outline(plan: BankPlan, i: int, *, points_per_rad: float = 12.0) -> np.ndarray:
-    """Polygon (closed outline, ``(P, 2)`` µm, bank coordinates) of ring ``i``'s heater strip."""
+    """Polygon (closed outline, ``(P, 2)`` µm, bank coordinates) of ring ``i``'s heater strip:
+    its arc over the top of the ring and down both vertical straights."""
     a0, a1 = _heater_angles(plan.heater_arc_deg)
     n_pts = max(16, int((a1 - a0) * points_per_rad * max(1.0, plan.radius_um / 5)))
-    # Sample each half circle separately so that the top straight is a clean segment.
-    theta = np.unique(np.concatenate([np.linspace(a0, a1, n_pts), [math.pi / 2]]))
-    left = theta[np.cos(theta) < -1e-12]
-    right = theta[np.cos(theta) >= -1e-12]
     hw = plan.heater_width_um / 2
     x, s, y = plan.ring_x_um[i], plan.straights_um[i], plan.ring_y_um
-
-    def edge(radius: float) -> np.ndarray:
-        parts = [racetrack_point(x, y, radius, s, right)]
-        # the straight on top: from the right half's end (+s/2) to the left half's start (-s/2)
-        parts.append(np.array([[x - s / 2, y + radius]]))
-        parts.append(racetrack_point(x, y, radius, s, left))
-        return np.concatenate(parts)
-
-    outer = edge(plan.radius_um + hw)
-    inner = edge(plan.radius_um - hw)[::-1]
+    outer = racetrack_arc(x, y, plan.radius_um + hw, s, a0, a1, n_pts)
+    inner = racetrack_arc(x, y, plan.radius_um - hw, s, a0, a1, n_pts)[::-1]
     return np.concatenate([outer, inner])
 
 
@@ -380,7 +464,10 @@ def bank_geometry(
             RingGeometry(
                 index=i,
                 channel=i,
-                center_um=(round(ox + plan.ring_x_um[i], 6), round(oy + plan.ring_y_um, 6)),
+                center_um=(
+                    round(ox + plan.ring_x_um[i], 6),
+                    round(oy + plan.ring_y_um + s / 2, 6),
+                ),
                 radius_um=r,
                 radius_offset_um=round(plan.offsets_um[i], 9),
                 straight_um=round(s, 9),
@@ -396,24 +483,21 @@ def bank_geometry(
                 ),
             )
         )
-    half = [r + s / 2 for s in plan.straights_um]
-    segments = tuple(
-        round(plan.ring_x_um[i + 1] - half[i + 1] - (plan.ring_x_um[i] + half[i]), 9)
-        for i in range(n - 1)
-    )
-    lead_in = round(plan.ring_x_um[0] - half[0], 9)
-    lead_out = round(plan.bus_length_um - (plan.ring_x_um[-1] + half[-1]), 9)
+    xs = plan.ring_x_um
+    segments = tuple(round(xs[i + 1] - xs[i] - 2 * r, 9) for i in range(n - 1))
+    lead_in = round(xs[0] - r, 9)
+    lead_out = round(plan.bus_length_um - xs[-1] - r, 9)
     length = plan.bus_length_um
     return BankGeometry(
         index=index,
         rings=tuple(rings),
-        bus_segments_um={"through": segments, "drop": segments},
+        bus_segments_um={"through": segments, "drop": _drop_segments(plan, segments)},
         bus_leads_um={"in": lead_in, "through": lead_out, "add": lead_out, "drop": lead_in},
         ports={
             "in": PortGeometry(center_um=(ox, oy), orientation_deg=180.0),
             "through": PortGeometry(center_um=(round(ox + length, 6), oy), orientation_deg=0.0),
             "add": PortGeometry(
-                center_um=(round(ox + length, 6), round(oy + plan.drop_y_um, 6)),
+                center_um=(round(ox + length, 6), round(oy + plan.add_y_um, 6)),
                 orientation_deg=0.0,
             ),
             "drop": PortGeometry(

@@ -1,4 +1,4 @@
-"""The public schema of ``layout.json`` (``photonic_dfa.layout`` v1) and its loader.
+"""The public schema of ``layout.json`` (``photonic_dfa.layout`` v2) and its loader.
 
 This is what every later stage knows of the drawing: the pydantic models of the description
 (banks, rings, heaters, ports) and :func:`load_layout`. It needs no gdsfactory and no planner: the
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 LAYOUT_SCHEMA: Final = "photonic_dfa.layout"
-LAYOUT_SCHEMA_VERSION = 1
+LAYOUT_SCHEMA_VERSION = 2
 
 
 class _Frozen(BaseModel):
@@ -59,10 +59,14 @@ class RingGeometry(_Frozen):
 
     index: int = Field(ge=0)
     channel: int = Field(ge=0)
-    center_um: tuple[float, float]
+    center_um: tuple[float, float] = Field(description="centre of the racetrack (µm)")
     radius_um: float = Field(gt=0, description="bend radius = nominal radius of the coupler data")
     radius_offset_um: float = Field(ge=0, description="equivalent radius increase δ")
-    straight_um: float = Field(ge=0, description="length of each of the two straights (= π·δ)")
+    straight_um: float = Field(
+        ge=0,
+        description="length of each of the two vertical straights at x ± R, outside both "
+        "coupling regions (= π·δ)",
+    )
     round_trip_um: float = Field(gt=0)
     gap_in_nm: float = Field(gt=0)
     gap_drop_nm: float = Field(gt=0)

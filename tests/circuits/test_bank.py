@@ -11,6 +11,7 @@ import pytest
 
 from circuits.circuit_helpers import make_bank
 from photonic_dfa.circuits import BankCircuit, BankDesign, analysis, couplers, models, passivity
+from photonic_dfa.circuits.bank_circuit import PORTS
 from photonic_dfa.circuits.sax_reference import sax_circuit, sax_sparams
 from photonic_dfa.circuits.solver import ring_block_exact
 from photonic_dfa.circuits.sweeps import heater_sweep
@@ -130,6 +131,66 @@ def test_ideal_couplers_match_closed_form_add_drop(x64, heater_mW):
     assert np.max(np.abs(t - t_ref)) < 1e-6
     assert np.max(np.abs(d - d_ref)) < 1e-6
     assert d_ref.max() > 0.9 and t_ref.min() < 0.01  # resonances inside the window
+
+
+def test_bus_loss_covers_the_whole_drawn_bus_couplers_included(x64):
+    """Issue 13 item 1: with couplers that do not couple (κ² = 0, lossless like the FDTD data)
+    each bus transmits exactly the attenuation of its whole drawn length — leads, segments (the
+    drop bus's S-bends included) and the 2R + 3w of bus inside every half-ring coupler, not only
+    the bus waveguides between the couplers (which miss 4 × 21.5 µm here)."""
+    bank = make_bank(rings=4, radius_offsets_um=(0.0, 0.1, 0.05, 0.2))
+    cfg = CircuitConfig(loss_dB_cm=3.0)
+    circuit = BankCircuit.from_geometry(
+        bank, cfg, np.linspace(1.545, 1.555, 5), source=_ideal_source(0.0)
+    )
+    s = np.abs(np.asarray(circuit.sparams(np.zeros(4)))) ** 2  # (K, 4, 4), S[out, in]
+    two_r = sum(2 * r.radius_um for r in bank.rings)
+    for bus, (a, b) in {"through": ("in", "through"), "drop": ("drop", "add")}.items():
+        drawn = bank.bus_leads_um[a] + bank.bus_leads_um[b] + sum(bank.bus_segments_um[bus])
+        drawn += two_r  # the coupling regions x ± R
+        expect = 10 ** (-cfg.loss_dB_cm * drawn * 1e-4 / 10)
+        i, j = PORTS.index(b if bus == "through" else a), PORTS.index(a if bus == "through" else b)
+        assert s[:, i, j] == pytest.approx(expect, rel=1e-9), bus
+    # the input bus as drawn: from the in port to the through port
+    span = bank.ports["through"].center_um[0] - bank.ports["in"].center_um[0]
+    assert s[:, 1, 0] == pytest.approx(10 ** (-cfg.loss_dB_cm * span * 1e-4 / 10), rel=1e-9)
+
+
+def test_racetrack_with_simphony_data_matches_the_closed_form(cfg, x64):
+    """Issue 12 item 4: a ring with radius-offset straights (vertical, outside the coupling
+    regions) is simphony's half-ring data at R plus plain waveguide: its FSR, FWHM and through
+    extinction are those of the textbook add-drop ring (Bogaerts et al., Laser Photon. Rev. 6, 47
+    (2012)) with the data's own self-coupling amplitudes at the resonance."""
+    bank = make_bank(rings=1, radius_offsets_um=(0.081,))  # ring 9 of 10: straights of 0.254 µm
+    design = BankDesign.from_geometry(bank, cfg)
+    wl_nm = np.arange(1533.0, 1565.0, 0.0005)
+    t, d = (x[0] for x in analysis.ring_spectra(bank, cfg, wl_nm))
+    peaks = analysis.find_resonances_nm(wl_nm, d)
+    i = int(np.argmin(np.abs(wl_nm - peaks[np.argmin(np.abs(peaks - 1549.0))])))
+    lam = float(wl_nm[i])
+    arr = design.ring_arrays(0, np.array([lam * 1e-3]))
+    r1 = abs(arr.c_in[0, 3, 1])  # ring path port_2 → port_4 of each coupler
+    r2 = abs(arr.c_drop[0, 3, 1])
+    rho = r1 * r2 * abs(arr.section_t[0]) ** 2  # round-trip amplitude
+    ng_l = float(arr.ng_length_um[0]) * 1e3  # nm
+    fsr = lam**2 / ng_l
+    fwhm = lam**2 * (1 - rho) / (math.pi * ng_l * math.sqrt(rho))
+    tb = abs(arr.c_in[0, 2, 0])  # bus through of the input coupler
+    a2 = r2 * abs(arr.section_t[0]) ** 2
+    er_db = 10 * math.log10(((tb + a2) / (1 + tb * a2)) ** 2 / ((tb - a2) / (1 - tb * a2)) ** 2)
+    k = int(np.argmin(np.abs(peaks - lam)))
+    assert (peaks[k + 1] - peaks[k - 1]) / 2 == pytest.approx(fsr, rel=2e-3)  # both neighbours
+    assert analysis.fwhm_nm(wl_nm, d, i) == pytest.approx(fwhm, rel=0.03)
+    # drop peak κ1² κ2² a / (1 − ρ)² (a: the half round trip's power), with the data's cross
+    # couplings port_1 → port_4 (bus → ring) and port_2 → port_3 (ring → drop bus)
+    k1, k2 = abs(arr.c_in[0, 3, 0]) ** 2, abs(arr.c_drop[0, 2, 1]) ** 2
+    peak = k1 * k2 * abs(arr.section_t[0]) ** 2 / (1 - rho) ** 2
+    assert d[i] == pytest.approx(peak, rel=0.02)
+    # through extinction: near critical coupling the dip depth is sensitive to what the textbook
+    # form leaves out (coupler loss and reflections): measured 21.9 dB vs 23.2 dB
+    window = np.abs(wl_nm - lam) < fsr / 2
+    er = 10 * math.log10(t[window].max() / t[window].min())
+    assert er == pytest.approx(er_db, abs=1.5)
 
 
 def test_drop_peak_and_through_dip_coincide(cfg):

@@ -72,7 +72,7 @@ _ARRAYS: dict[str, tuple[str, tuple[int | str, ...]]] = {
     "heater_centroid_um": ("f", ("N", 2)),
     "bus_through_um": ("f", ("N+1",)),
     "bus_drop_um": ("f", ("N+1",)),
-    "coupler_bus_um": ("f", ("N",)),
+    "half_ring_bus_um": ("f", ("N",)),
 }
 _SCALARS = ("loss_dB_cm", "dneff_dT_per_K", "thermal_impedance_K_per_mW", "crosstalk_length_um")
 
@@ -218,7 +218,7 @@ def _sidecar(bc: BankCircuits, meta: dict[str, Any], path: Path) -> dict[str, An
                 "straight_um": float(d.straight_um[i]),
                 "round_trip_um": float(d.round_trip_um[i]),
                 "heated_length_um": float(d.heated_length_um[i]),
-                "coupler_bus_um": float(d.coupler_bus_um[i]),
+                "half_ring_bus_um": float(d.half_ring_bus_um[i]),
                 "heater_centroid_um": d.heater_centroid_um[i].round(6).tolist(),
                 "coupler_in": d.couplers[d.coupler_in[i]].source,
                 "coupler_drop": d.couplers[d.coupler_drop[i]].source,
@@ -295,7 +295,7 @@ def _design(
         heater_centroid_um=f["heater_centroid_um"],
         bus_through_um=f["bus_through_um"],
         bus_drop_um=f["bus_drop_um"],
-        coupler_bus_um=f["coupler_bus_um"],
+        half_ring_bus_um=f["half_ring_bus_um"],
         waveguide=WaveguideCoefficients(**dm["waveguide"]),
         loss_dB_cm=float(dm["loss_dB_cm"]),
         dneff_dT_per_K=float(dm["dneff_dT_per_K"]),

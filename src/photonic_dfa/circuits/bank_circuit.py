@@ -27,7 +27,7 @@ the total bus phase is that of the drawn bus, ``Σ leads + Σ segments + Σ 2R``
 **Bus loss inside the couplers.** The FDTD data are lossless, so the ``2R + 3w`` of bus inside each
 coupler gets the waveguide's attenuation as the ring's half circles do: half of it (loss only, no
 phase) on each bus waveguide next to the coupler, so that the attenuation along either bus is that
-of its whole drawn length (``coupler_bus_um``, :meth:`BankDesign.bus_loss_only_um`).
+of its whole drawn length (``half_ring_bus_um``, :meth:`BankDesign.bus_loss_only_um`).
 
 **Solver.** :class:`BankCircuit` cascades the 4-port ring blocks along the buses with Redheffer star
 products (:mod:`~photonic_dfa.circuits.solver`), the exact solution of the circuit's linear equations
@@ -237,7 +237,7 @@ class BankDesign:
         heater_centroid_um: ``(N, 2)`` heater centroids (chip coordinates of the first bank of the
             layout with this design; only their distances enter the thermal crosstalk).
         bus_through_um, bus_drop_um: ``(N + 1,)`` bus waveguides ``Wt_k``, ``Wd_k`` (x order).
-        coupler_bus_um: ``(N,)`` bus length inside each ring's half-ring couplers (``2R + 3w``).
+        half_ring_bus_um: ``(N,)`` bus length inside each ring's half-ring couplers (``2R + 3w``).
         waveguide: the strip's propagation model (rings and buses share one cross-section).
         loss_dB_cm, dneff_dT_per_K, thermal_impedance_K_per_mW, crosstalk_length_um: as in
             ``[circuit]``.
@@ -254,7 +254,7 @@ class BankDesign:
     heater_centroid_um: np.ndarray
     bus_through_um: np.ndarray
     bus_drop_um: np.ndarray
-    coupler_bus_um: np.ndarray
+    half_ring_bus_um: np.ndarray
     waveguide: WaveguideCoefficients
     loss_dB_cm: float
     dneff_dT_per_K: float
@@ -311,7 +311,7 @@ class BankDesign:
             heater_centroid_um=np.array([r.heater.centroid_um for r in bank.rings]),
             bus_through_um=lt,
             bus_drop_um=ld,
-            coupler_bus_um=np.array(
+            half_ring_bus_um=np.array(
                 [half_ring_bus_length_um(r.radius_um, r.wg_width_nm) for r in bank.rings]
             ),
             waveguide=waveguide_coefficients(*sections.pop()),
@@ -341,7 +341,7 @@ class BankDesign:
     def bus_loss_only_um(self) -> np.ndarray:
         """``(N + 1,)`` bus length whose attenuation bus waveguide ``k`` carries besides its own:
         half the coupler bus of each ring next to it (see the module docstring)."""
-        half = np.concatenate([[0.0], self.coupler_bus_um / 2, [0.0]])
+        half = np.concatenate([[0.0], self.half_ring_bus_um / 2, [0.0]])
         return half[:-1] + half[1:]
 
     def bus_t(self, lengths_um: np.ndarray, wl: np.ndarray) -> np.ndarray:

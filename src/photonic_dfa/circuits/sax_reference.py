@@ -5,7 +5,7 @@ Instances: per ring ``r{i}_cin``/``r{i}_cdrop`` (its conditioned coupler data, `
 ``r{i}_arc_r``/``r{i}_arc_l`` (ring sections: straight + attenuation of πR + half the heater
 phase); bus waveguides ``bus_t{k}``/``bus_d{k}`` (``k = 0..N``, x order) and, as separate
 instances on both bus ports of every coupler, the attenuation of half the bus inside it
-(``r{i}_cin_l``/``_r``, ``r{i}_cdrop_l``/``_r``: loss only, ``coupler_bus_um / 2`` each; the fast
+(``r{i}_cin_l``/``_r``, ``r{i}_cdrop_l``/``_r``: loss only, ``half_ring_bus_um / 2`` each; the fast
 cascade folds the same loss into its bus waveguides instead). Solved by SAX's ``klu``
 backend (its ``additive`` backend crashed with sax 0.14.7, see DESIGN.md).
 """
@@ -42,7 +42,7 @@ def _connect_bus_ports(
     """Ring ``i``'s couplers on the buses, each bus port through a loss-only waveguide of half the
     coupler's bus. The input bus runs port_1 → port_3 of C_in (left → right); the rotated drop
     coupler has port_3 on the left and port_1 on the right."""
-    half = {"length_um": 0.0, "loss_only_um": float(design.coupler_bus_um[i]) / 2, **wg_params}
+    half = {"length_um": 0.0, "loss_only_um": float(design.half_ring_bus_um[i]) / 2, **wg_params}
     for name in (f"r{i}_cin_l", f"r{i}_cin_r", f"r{i}_cdrop_l", f"r{i}_cdrop_r"):
         instances[name] = {"component": "waveguide", "settings": half}
     for bus, coupler, left, right in (("t", "cin", 1, 3), ("d", "cdrop", 3, 1)):

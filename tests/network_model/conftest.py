@@ -9,7 +9,7 @@ import pytest
 
 from photonic_dfa.config import load_config
 from photonic_dfa.layout.planner import bank_geometry, plan_bank
-from photonic_dfa.layout.schema import LayoutDescription
+from photonic_dfa.layout.schema import LAYOUT_SCHEMA_VERSION, LayoutDescription
 
 
 def make_layout(banks: int = 2, **layout) -> LayoutDescription:
@@ -20,7 +20,7 @@ def make_layout(banks: int = 2, **layout) -> LayoutDescription:
     bank_list = tuple(bank_geometry(cfg, plan, b, (0.0, b * pitch)) for b in range(banks))
     return LayoutDescription(
         schema="photonic_dfa.layout",
-        schema_version=1,
+        schema_version=LAYOUT_SCHEMA_VERSION,
         generator={"package": "photonic_dfa", "version": "test"},
         parameters=cfg,
         gds={"file": "none.gds", "sha256": "0" * 64, "top_cell": "test"},

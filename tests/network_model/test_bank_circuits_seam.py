@@ -108,7 +108,7 @@ def test_bank_circuits_round_trip_and_sidecar(bank_circuits_npz, layout_json):
         np.asarray(loaded.sparams(heater)), np.asarray(direct.sparams(heater))
     )
     side = json.loads(bank_circuits_npz.with_suffix(".json").read_text())
-    assert side["schema"] == "photonic_dfa.bank_circuits" and side["schema_version"] == 1
+    assert side["schema"] == "photonic_dfa.bank_circuits" and side["schema_version"] == 2
     assert len(side["designs"][0]["rings"]) == 10
     assert side["provenance"]["layout_sha256"] is not None
 

@@ -1,6 +1,6 @@
 """The ``photonic_model.npz`` artifact: realised DFA feedback matrices and their readout chain.
 
-Schema ``photonic_dfa.photonic_model``, version 1 (``docs/architecture.md``). The npz holds, per hidden
+Schema ``photonic_dfa.photonic_model``, version 2 (``docs/architecture.md``). The npz holds, per hidden
 layer ``k``:
 
 * ``B_ideal_<k>``: ``(n_k, n_outputs)`` float32, the target matrix ``B_k`` (``U[-1, 1]``);
@@ -53,11 +53,28 @@ __all__ = [
 ]
 
 MODEL_SCHEMA = "photonic_dfa.photonic_model"
-MODEL_SCHEMA_VERSION = 1
+MODEL_SCHEMA_VERSION = 2
 ENCODINGS = ("offset", "two_pass")
 NOISE_MODELS = ("physical", "paper_gaussian")
+MODULATORS = ("ideal", "mzm", "ring")
+_NON_NEGATIVE = (
+    "tia_noise_pA_rtHz",
+    "paper_std",
+    "link_loss_dB",
+    "laser_spread_dB",
+    "laser_rin_spread_dB",
+)
 
-_STATIC_FIELDS = ("encoding", "noise_model", "rows_per_bank", "banks", "adc_bits")
+_STATIC_FIELDS = (
+    "encoding",
+    "noise_model",
+    "rows_per_bank",
+    "banks",
+    "adc_bits",
+    "modulator",
+    "predistort_points",
+    "laser_seed",
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,12 @@ class ReadoutParams:
         adc_range_fraction: ADC full scale as a fraction of the largest possible BPD signal
             (all ``d_R`` weights at full scale, all channels at full power); 1 never clips.
         paper_mean, paper_std: the paper's per-MAC Gaussian, in units of ``max|e|``.
+        modulator, modulator_er_dB, predistort_points: the value modulators (``ideal``, ``mzm``,
+            ``ring``), their extinction ratio (dB) and the points of their own calibration table
+            used for pre-distortion (0: none) (:mod:`~photonic_dfa.network_model.encoding`).
+        laser_spread_dB, laser_rin_spread_dB, laser_seed: std of the static per-laser power (dB)
+            and RIN (dB) about the nominal values, and the seed of the per-laser draws.
+        bpd_mismatch: relative responsivity mismatch of the balanced detectors.
     """
 
     encoding: str = _defaults.DEFAULT_ENCODING
@@ -108,6 +131,13 @@ class ReadoutParams:
     adc_range_fraction: float = 1.0
     paper_mean: float = _defaults.PAPER_NOISE_MEAN
     paper_std: float = _defaults.PAPER_NOISE_STD
+    modulator: str = "ideal"
+    modulator_er_dB: float = 25.0
+    predistort_points: int = 0
+    laser_spread_dB: float = 0.0
+    laser_rin_spread_dB: float = 0.0
+    laser_seed: int = 0
+    bpd_mismatch: float = 0.0
 
     @property
     def channel_power_mW(self) -> Any:
@@ -123,7 +153,11 @@ class ReadoutParams:
             problems.append(
                 f"noise_model = {self.noise_model!r} (allowed: {', '.join(NOISE_MODELS)})"
             )
-        for name, lo in (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1)):
+        if self.modulator not in MODULATORS:
+            problems.append(f"modulator = {self.modulator!r} (allowed: {', '.join(MODULATORS)})")
+        ints = (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1))
+        ints += (("predistort_points", 0), ("laser_seed", 0))
+        for name, lo in ints:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 problems.append(f"{name} = {v!r} (must be an integer >= {lo})")
@@ -136,6 +170,7 @@ class ReadoutParams:
             "responsivity_A_W",
             "bandwidth_GHz",
             "adc_range_fraction",
+            "modulator_er_dB",
         )
         for f in dataclasses.fields(self):
             if f.name in _STATIC_FIELDS:
@@ -145,7 +180,7 @@ class ReadoutParams:
                 problems.append(f"{f.name} = {v!r} (must be a finite number)")
             elif f.name in positive and v <= 0:
                 problems.append(f"{f.name} = {v!r} (must be > 0)")
-            elif f.name in ("tia_noise_pA_rtHz", "paper_std", "link_loss_dB") and v < 0:
+            elif f.name in _NON_NEGATIVE and v < 0:
                 problems.append(f"{f.name} = {v!r} (must be >= 0)")
         if problems:
             raise ArtifactError(f"{where}: invalid readout parameters: {'; '.join(problems)}")

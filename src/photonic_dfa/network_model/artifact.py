@@ -234,6 +234,12 @@ class PhotonicModel:
         channel_wl_um: ``(rows_per_bank,)`` channel wavelengths (µm), or empty.
         shift_nm: ``(banks, rows_per_bank)`` fabrication resonance offsets of the physical banks
             (nm), or empty.
+        drift: the drift processes and recalibration policy
+            (:class:`~photonic_dfa.network_model.drift.DriftParams` as a dict), or empty: no drift.
+        drift_jac: per hidden layer ``(n_k, n_tiles, rows_per_bank, rows_per_bank)`` float32,
+            ``∂B̃/∂T`` of each row tile (units of B per K; axes channel, ring), or empty.
+        tile_bank: per hidden layer ``(n_k, n_tiles)`` int32, the physical bank of each row tile
+            (with ``drift_jac``), or empty.
     """
 
     hidden: tuple[int, ...]
@@ -246,6 +252,9 @@ class PhotonicModel:
     heater_mW: tuple[np.ndarray, ...] = ()
     channel_wl_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     shift_nm: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float64))
+    drift: dict[str, Any] = field(default_factory=dict)
+    drift_jac: tuple[np.ndarray, ...] = ()
+    tile_bank: tuple[np.ndarray, ...] = ()
 
     def meta(self) -> dict[str, Any]:
         """The JSON part of the artifact (everything but the arrays, plus their shapes)."""
@@ -257,6 +266,7 @@ class PhotonicModel:
             "readout": self.readout.to_dict(),
             "calibration": self.calibration,
             "provenance": self.provenance,
+            "drift": self.drift,
             "shapes": {f"B_{k}": [n, self.n_outputs] for k, n in enumerate(self.hidden)},
         }
 
@@ -293,6 +303,27 @@ def _check_model(model: PhotonicModel, where: str) -> None:
                 )
             if not np.all(np.isfinite(h)) or np.any(h < 0):
                 raise ArtifactError(f"{where}: heater_mW_{k} has negative or non-finite powers")
+    _check_drift(model, where)
+
+
+def _check_drift(model: PhotonicModel, where: str) -> None:
+    """Shapes of the drift Jacobians and tile banks (both present or both absent)."""
+    if not model.drift_jac and not model.tile_bank:
+        return
+    d_r, d_c = model.readout.rows_per_bank, model.readout.banks
+    n_tiles = -(-model.n_outputs // d_r)
+    if len(model.drift_jac) != len(model.hidden) or len(model.tile_bank) != len(model.hidden):
+        raise ArtifactError(f"{where}: drift_jac/tile_bank must have one array per hidden layer")
+    for k, (j, tb, n) in enumerate(zip(model.drift_jac, model.tile_bank, model.hidden, strict=True)):
+        if j.shape != (n, n_tiles, d_r, d_r) or not np.all(np.isfinite(j)):
+            raise ArtifactError(
+                f"{where}: drift_jac_{k} has shape {tuple(j.shape)} (expected "
+                f"{(n, n_tiles, d_r, d_r)}, finite)"
+            )
+        if tb.shape != (n, n_tiles) or np.any(tb < 0) or np.any(tb >= d_c):
+            raise ArtifactError(
+                f"{where}: tile_bank_{k} must be {(n, n_tiles)} bank indices in [0, {d_c})"
+            )
 
 
 def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> Path:
@@ -314,6 +345,9 @@ def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> P
         arrays[f"B_realised_{k}"] = np.asarray(model.B_realised[k], np.float32)
         if model.heater_mW:
             arrays[f"heater_mW_{k}"] = np.asarray(model.heater_mW[k], np.float64)
+        if model.drift_jac:
+            arrays[f"drift_jac_{k}"] = np.asarray(model.drift_jac[k], np.float32)
+            arrays[f"tile_bank_{k}"] = np.asarray(model.tile_bank[k], np.int32)
     arrays["channel_wl_um"] = np.asarray(model.channel_wl_um, np.float64)
     arrays["shift_nm"] = np.asarray(model.shift_nm, np.float64)
     write_versioned_npz(path, meta, arrays)
@@ -367,6 +401,11 @@ def load_photonic_model(
     heaters: tuple[np.ndarray, ...] = ()
     if all(f"heater_mW_{k}" in data for k in range(n_layers)):
         heaters = tuple(arr(f"heater_mW_{k}").astype(np.float64) for k in range(n_layers))
+    drift_jac: tuple[np.ndarray, ...] = ()
+    tile_bank: tuple[np.ndarray, ...] = ()
+    if all(f"drift_jac_{k}" in data for k in range(n_layers)):
+        drift_jac = tuple(arr(f"drift_jac_{k}").astype(np.float32) for k in range(n_layers))
+        tile_bank = tuple(arr(f"tile_bank_{k}").astype(np.int32) for k in range(n_layers))
     model = PhotonicModel(
         hidden=model_hidden,
         n_outputs=model_outputs,
@@ -380,6 +419,9 @@ def load_photonic_model(
         if "channel_wl_um" in data
         else np.zeros(0),
         shift_nm=arr("shift_nm").astype(np.float64) if "shift_nm" in data else np.zeros((0, 0)),
+        drift=dict(meta.get("drift") or {}),
+        drift_jac=drift_jac,
+        tile_bank=tile_bank,
     )
     _check_model(model, where)
     if hidden is not None and tuple(int(n) for n in hidden) != model_hidden:

@@ -199,7 +199,8 @@ class DriftSchedule:
     since: int
 
 
-_WINDOW = 2048
+#: steps of the monitored error evaluated at once (adapted to the spacing of recalibrations)
+_WINDOW_MIN, _WINDOW_MAX = 8, 8192
 
 
 def recalibration_schedule(
@@ -225,16 +226,18 @@ def recalibration_schedule(
     ref = temps[0] if reference is None else np.asarray(reference)
     dT, err = np.empty_like(temps), np.empty(s_all)
     recals: list[int] = []
-    start = 0
+    start, window = 0, _WINDOW_MIN
     while start < s_all:
         limit = s_all if every is None else min(s_all, start + every - since)
-        stop = min(limit, start + _WINDOW)
+        stop = min(limit, start + window)
         d = temps[start:stop] - ref
         e = drift_error_series(gram, d)
         over = np.nonzero(e > threshold_B)[0] if threshold_B is not None else np.zeros(0, int)
         end = start + int(over[0]) if over.size else stop
         recal = bool(over.size) or (every is not None and end == limit)
         dT[start:end], err[start:end] = d[: end - start], e[: end - start]
+        # the next window: twice this segment (crossings come at about that spacing)
+        window = int(np.clip(2 * (end - start), _WINDOW_MIN, _WINDOW_MAX))
         since += end - start
         if recal and end < s_all:
             recals.append(end)

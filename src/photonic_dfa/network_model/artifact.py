@@ -155,7 +155,7 @@ class ReadoutParams:
             )
         if self.modulator not in MODULATORS:
             problems.append(f"modulator = {self.modulator!r} (allowed: {', '.join(MODULATORS)})")
-        ints = (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1))
+        ints: tuple[tuple[str, int], ...] = (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1))
         ints += (("predistort_points", 0), ("laser_seed", 0))
         for name, lo in ints:
             v = getattr(self, name)
@@ -314,7 +314,9 @@ def _check_drift(model: PhotonicModel, where: str) -> None:
     n_tiles = -(-model.n_outputs // d_r)
     if len(model.drift_jac) != len(model.hidden) or len(model.tile_bank) != len(model.hidden):
         raise ArtifactError(f"{where}: drift_jac/tile_bank must have one array per hidden layer")
-    for k, (j, tb, n) in enumerate(zip(model.drift_jac, model.tile_bank, model.hidden, strict=True)):
+    for k, (j, tb, n) in enumerate(
+        zip(model.drift_jac, model.tile_bank, model.hidden, strict=True)
+    ):
         if j.shape != (n, n_tiles, d_r, d_r) or not np.all(np.isfinite(j)):
             raise ArtifactError(
                 f"{where}: drift_jac_{k} has shape {tuple(j.shape)} (expected "

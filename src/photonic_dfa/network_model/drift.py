@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
+    "DriftClock",
     "DriftParams",
     "DriftSchedule",
     "drift_error_series",
@@ -275,3 +276,44 @@ def drifted_matrices(
         d = jnp.einsum("rtci,rti->rtc", j, dT[tb])  # (n_k, T, d_R)
         out.append(b + d.reshape(b.shape[0], -1)[:, : b.shape[1]])
     return tuple(out)
+
+
+class DriftClock:
+    """The drift of one training run, epoch after epoch: the temperature processes continued
+    across epochs and the recalibration policy applied (deterministic for a seed, so a resumed
+    run sees the same temperatures: :meth:`skip`).
+
+    Args:
+        params: processes and policy; gram: ``(banks, N, N)`` of :func:`drift_gram`;
+        n_batches: batches per epoch (one temperature sample each).
+    """
+
+    def __init__(self, params: DriftParams, gram: np.ndarray, n_batches: int) -> None:
+        self.params, self.gram, self.n_batches = params, gram, int(n_batches)
+        self._rng = np.random.default_rng(params.seed)
+        self._state: tuple[Any, np.ndarray] | None = None
+        self._reference: np.ndarray | None = None
+        self._since = 0
+
+    def next_epoch(self) -> DriftSchedule:
+        """The next epoch's schedule: ``dT`` ``(n_batches, banks, N)`` and its recalibrations."""
+        banks, n = self.gram.shape[0], self.gram.shape[1]
+        temps, self._state = temperature_trace(
+            self.params, self.n_batches, banks, n, rng=self._rng, state=self._state
+        )
+        p = self.params
+        sch = recalibration_schedule(
+            temps,
+            self.gram,
+            p.recal_every_batches,
+            p.recal_threshold_B,
+            reference=self._reference,
+            since=self._since,
+        )
+        self._reference, self._since = sch.reference, sch.since
+        return sch
+
+    def skip(self, epochs: int) -> None:
+        """Advance over ``epochs`` epochs already trained (resume)."""
+        for _ in range(int(epochs)):
+            self.next_epoch()

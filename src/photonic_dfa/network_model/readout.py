@@ -288,7 +288,9 @@ def photonic_feedback(
     x_opt = optical_amplitudes(x, params)
     B_det = detected_weights(B, params)
     keys = jax.random.split(key, x.shape[0]) if noise and x.shape[0] > 1 else [key] * x.shape[0]
-    readings = jnp.stack([_read(keys[p], x_opt[p], B_det, params, noise) for p in range(x.shape[0])])
+    readings = jnp.stack(
+        [_read(keys[p], x_opt[p], B_det, params, noise) for p in range(x.shape[0])]
+    )
     correct, eps = floor_correction(params)
     if correct:  # the modulators' calibrated extinction floor, removed digitally
         readings = (readings - eps * jnp.sum(B, axis=-1)) / (1.0 - eps)

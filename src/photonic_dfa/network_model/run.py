@@ -660,7 +660,7 @@ def _drift_report(
     )
 
     d_c, d_r = offsets.shape
-    n_steps = max(2, int(round(duration_s / params.batch_s)))
+    n_steps = max(2, round(duration_s / params.batch_s))
     stride = max(1, -(-n_steps // _DRIFT_MAX_STEPS))
     sim = dataclasses.replace(params, batch_s=params.batch_s * stride)
     temps, _ = temperature_trace(sim, -(-n_steps // stride), d_c, d_r)

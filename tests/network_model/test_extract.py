@@ -154,3 +154,22 @@ def test_drift_report_figure_and_artifact(extracted):
     lin = drift["linearisation"]
     assert lin["linear_minus_exact_rms_B"] < 0.2 * lin["exact_change_rms_B"]
     assert (out / "drift.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("drift_local_K = -0.1", "model.drift_local_K"),
+        ("recal_every_batches = 0", "model.recal_every_batches"),
+        ("modulator_er_dB = -3.0", "model.modulator_er_dB"),
+    ],
+)
+def test_cli_extract_rejects_bad_drift_and_modulator_input(layout_json, tmp_path, line, key):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(f"[model]\n{line}\n")
+    r = _cli("extract", layout_json, "--config", cfg, "-o", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and key in err[0] and line.split(" = ")[1] in err[0], r.stderr
+    with pytest.raises(ConfigError, match=key.split(".")[1]):
+        load_config(model=dict([(line.split(" = ")[0], float(line.split(" = ")[1]))]))

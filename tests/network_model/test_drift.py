@@ -76,9 +76,7 @@ def test_a_temperature_step_shifts_the_resonance_by_dlambda_dT(default_design, c
     p[0] = 0.5
     _, d1 = c.ring_through_drop(p)
     dT_ring = (
-        float(c.temperature_rise_K(p)[0])
-        * float(c.heated_length_um[0])
-        / float(c.round_trip_um[0])
+        float(c.temperature_rise_K(p)[0]) * float(c.heated_length_um[0]) / float(c.round_trip_um[0])
     )
     measured = _peak_nm(wl, np.asarray(d1)[0]) - _peak_nm(wl, np.asarray(d0)[0])
     assert measured == pytest.approx(nm_per_K[0] * dT_ring, rel=0.02)

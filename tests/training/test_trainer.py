@@ -345,3 +345,34 @@ def test_time_indexed_B_equals_static_without_drift_and_differs_with_it(
     r = 4
     expect = pm.B_realised[0][r] + np.asarray(jac[0][r, 0]) @ dT[r % banks]
     np.testing.assert_allclose(bt[r], expect, rtol=1e-5, atol=1e-6)
+
+
+def test_train_with_a_drifting_chip_records_recalibrations(tmp_path, small):
+    from photonic_dfa.network_model.artifact import (
+        PhotonicModel,
+        ReadoutParams,
+        save_photonic_model,
+    )
+    from photonic_dfa.network_model.drift import DriftParams
+    from photonic_dfa.training.run import train
+
+    rng = np.random.default_rng(0)
+    b = rng.uniform(-1, 1, (16, 10)).astype(np.float32)
+    drift = DriftParams(ambient_K=0.05, local_K=0.01, recal_threshold_B=0.02, recal_time_s=1e-3)
+    model = PhotonicModel(
+        hidden=(16,),
+        n_outputs=10,
+        B_ideal=(b,),
+        B_realised=(b,),
+        readout=ReadoutParams(banks=2),
+        drift=drift.to_dict(),
+        drift_jac=(rng.normal(0, 0.5, (16, 1, 10, 10)).astype(np.float32),),
+        tile_bank=((np.arange(16)[:, None] % 2).astype(np.int32),),
+    )
+    path = save_photonic_model(model, tmp_path / "m.npz")
+    cfg = TrainingConfig(mode="dfa-photonic", hidden=(16,), epochs=2, photonic_noise=False)
+    res = train(cfg, tmp_path / "run", model=path, data=small, plot=False)
+    recs = res.history
+    assert all(r["drift_recalibrations"] > 0 for r in recs)
+    assert all(0 < r["drift_error_B_mean"] <= 0.02 for r in recs)
+    assert recs[0]["drift_recal_time_s"] == pytest.approx(recs[0]["drift_recalibrations"] * 1e-3)

@@ -894,9 +894,43 @@ def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) 
         "breakdown": noise_breakdown(e, Bj, physical),
         "paper_gaussian": mac_error_stats(key, e, Bj, paper),
         "two_pass": mac_error_stats(key, e, Bj, dataclasses.replace(physical, encoding="two_pass")),
+        "encoding_hardware": _encoding_errors(e, Bj, physical),
     }
     return {
         k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in out.items()
+    }
+
+
+def _encoding_errors(e: Any, B: Any, readout: ReadoutParams) -> dict[str, float]:
+    """RMS MAC error (units of max|e|, noise off) of each encoding-hardware effect alone:
+    modulators, laser power spread, detector mismatch; and all of them together."""
+    import jax
+    import jax.numpy as jnp
+
+    from photonic_dfa.network_model.readout import photonic_feedback
+
+    ideal = dataclasses.replace(
+        readout, modulator="ideal", laser_spread_dB=0.0, bpd_mismatch=0.0, noise_model="physical"
+    )
+    cases = {
+        "modulator": dataclasses.replace(
+            ideal,
+            modulator=readout.modulator,
+            modulator_er_dB=readout.modulator_er_dB,
+            predistort_points=readout.predistort_points,
+        ),
+        "laser_spread": dataclasses.replace(ideal, laser_spread_dB=readout.laser_spread_dB),
+        "bpd_mismatch": dataclasses.replace(ideal, bpd_mismatch=readout.bpd_mismatch),
+        "all": dataclasses.replace(readout, noise_model="physical"),
+    }
+    ref = e @ B.T
+    m = jnp.maximum(jnp.max(jnp.abs(e), axis=-1, keepdims=True), 1e-30)
+    key = jax.random.key(0)
+    return {
+        name: float(
+            jnp.sqrt(jnp.mean(((photonic_feedback(key, e, B, p, noise=False) - ref) / m) ** 2))
+        )
+        for name, p in cases.items()
     }
 
 

@@ -97,7 +97,7 @@ def _drift_plot(plt, drift: dict, path: Path) -> Path:
     ax.set_title(
         f"drift: {rec['count']} recalibrations, {100 * rec['time_fraction']:.2g} % of the time"
     )
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
     return _save(fig, path)
 
 

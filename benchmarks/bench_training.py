@@ -369,23 +369,28 @@ def bench_drift(data, hidden: tuple[int, ...], rounds: int) -> dict:
         else:
             run_epoch = lambda s, t=trainer, f=fb: t.epoch(s, f, data)  # noqa: E731
         (state, _), wall, _ = timed(lambda r=run_epoch, s=state: r(s))
-        runs[mode] = {"epoch": run_epoch, "state": state, "compile_s": wall, "wall": []}
+        runs[mode] = {"epoch": run_epoch, "state": state, "compile_s": wall, "wall": [], "cpu": []}
     for r in range(rounds):
         for run in runs.values():
-            (run["state"], _), wall, _ = timed(lambda run=run: run["epoch"](run["state"]))
+            (run["state"], _), wall, cpu = timed(lambda run=run: run["epoch"](run["state"]))
             run["wall"].append(wall)
+            run["cpu"].append(cpu)
         print(
             f"drift round {r + 1}: "
             + "  ".join(f"{m} {v['wall'][-1]:.2f} s" for m, v in runs.items())
         )
     med = {m: float(np.median(v["wall"])) for m, v in runs.items()}
+    cpu = {m: float(np.median(v["cpu"])) for m, v in runs.items()}
     per_round = np.array(runs["dfa-photonic+drift"]["wall"]) / np.array(runs["dfa"]["wall"])
     return {
         "hidden": list(hidden),
         "banks": banks,
         "wall_s": {m: v["wall"] for m, v in runs.items()},
+        "cpu_s": {m: v["cpu"] for m, v in runs.items()},
         "wall_median_s": med,
+        "cpu_median_s": cpu,
         "drift_over_dfa_ratio_of_medians": med["dfa-photonic+drift"] / med["dfa"],
+        "drift_over_dfa_cpu_ratio_of_medians": cpu["dfa-photonic+drift"] / cpu["dfa"],
         "drift_over_dfa_per_round_median": float(np.median(per_round)),
         "target_ratio": 1.15,
     }
@@ -441,7 +446,8 @@ def main() -> int:
             old = json.loads(args.results.read_text())
             results = {**{k: v for k, v in old.items() if k in ("epoch", "many_runs")}, **results}
         atomic_write_json(args.results, results)
-        print(json.dumps({k: v for k, v in results["drift"].items() if k != "wall_s"}, indent=1))
+        shown = {k: v for k, v in results["drift"].items() if k not in ("wall_s", "cpu_s")}
+        print(json.dumps(shown, indent=1))
         return 0
     if not args.skip_epoch:
         results["epoch"] = bench_modes(data, model, args.rounds)

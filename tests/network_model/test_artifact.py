@@ -51,7 +51,7 @@ def test_round_trip_and_sidecar(tmp_path):
     assert back.heater_mW[0].shape == (6, 1, 10)
     assert back.calibration == {"bits_median": 9.5}
     side = json.loads((tmp_path / "photonic_model.json").read_text())
-    assert side["schema"] == "photonic_dfa.photonic_model" and side["schema_version"] == 1
+    assert side["schema"] == "photonic_dfa.photonic_model" and side["schema_version"] == 2
     assert side["npz"]["sha256"] == sha256_file(path)
     assert side["readout"]["adc_bits"] == m.readout.adc_bits
     assert not list(tmp_path.glob("*.tmp*"))  # atomic: no temporary files left
@@ -141,7 +141,7 @@ def test_save_refuses_inconsistent_model(tmp_path):
 def test_readout_params_is_a_pytree_and_hashable():
     p = ReadoutParams()
     leaves, tree = jax.tree_util.tree_flatten(p)
-    assert len(leaves) == len(dataclasses.fields(p)) - 5
+    assert len(leaves) == len(dataclasses.fields(p)) - 8  # 8 static fields
     assert jax.tree_util.tree_unflatten(tree, leaves) == p
     assert hash(p) == hash(ReadoutParams())
     # unequal values: a static field gives another tree structure (jit traces anew), a leaf the
@@ -174,3 +174,23 @@ def test_npz_is_plain_arrays(tmp_path):
     assert {"B_ideal_0.npy", "B_realised_1.npy", "meta.npy", "channel_wl_um.npy"} <= names
     with np.load(path, allow_pickle=False) as npz:  # no pickled objects
         assert npz["B_realised_0"].dtype == np.float32
+
+
+def test_drift_fields_round_trip_and_bad_shapes_are_refused(tmp_path):
+    rng = np.random.default_rng(1)
+    m = dataclasses.replace(
+        _model(),
+        drift={"ambient_K": 0.01, "recal_threshold_B": 0.01},
+        drift_jac=tuple(rng.normal(size=(n, 1, 10, 10)).astype(np.float32) for n in (6, 4)),
+        tile_bank=tuple((np.arange(n)[:, None] % 3).astype(np.int32) for n in (6, 4)),
+    )
+    back = load_photonic_model(save_photonic_model(m, tmp_path / "m.npz"))
+    assert back.drift == m.drift
+    for a, b in zip(back.drift_jac + back.tile_bank, m.drift_jac + m.tile_bank, strict=True):
+        np.testing.assert_array_equal(a, b)
+    bad = dataclasses.replace(m, tile_bank=(m.tile_bank[0] + 3, m.tile_bank[1]))
+    with pytest.raises(ArtifactError, match="tile_bank_0"):
+        save_photonic_model(bad, tmp_path / "bad.npz")
+    bad = dataclasses.replace(m, drift_jac=(m.drift_jac[0][:, :, :5], m.drift_jac[1]))
+    with pytest.raises(ArtifactError, match="drift_jac_0"):
+        save_photonic_model(bad, tmp_path / "bad.npz")

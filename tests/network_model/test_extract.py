@@ -135,3 +135,41 @@ def test_cli_extract_and_bad_input(layout_json, tmp_path):
 
     r = _cli("budget", "--model", bad)
     assert r.returncode == 2 and "not a readable npz" in r.stderr
+
+
+def test_drift_report_figure_and_artifact(extracted):
+    res, out = extracted
+    model = load_photonic_model(out / "photonic_model.npz")
+    drift = res.report["drift"]
+    assert drift["active"] and model.drift["ambient_K"] == pytest.approx(0.01)
+    assert [j.shape for j in model.drift_jac] == [(24, 1, 10, 10), (13, 1, 10, 10)]
+    np.testing.assert_array_equal(model.tile_bank[0][:, 0], np.arange(24) % 2)
+    # dλ/dT of a silicon ring ~0.07-0.09 nm/K [Padmaraju14]
+    assert 0.06 < min(drift["nm_per_K"]) and max(drift["nm_per_K"]) < 0.1
+    # recalibration bounds the monitored error by its threshold; without it the error is larger
+    thr = drift["params"]["recal_threshold_B"]
+    assert drift["recal"]["error_B_max"] <= thr < drift["no_recal"]["error_B_max"]
+    assert drift["recal"]["count"] >= 1 and drift["recal"]["time_s"] > 0
+    # the linear model of B̃(T) holds at the largest drift of the run
+    lin = drift["linearisation"]
+    assert lin["linear_minus_exact_rms_B"] < 0.2 * lin["exact_change_rms_B"]
+    assert (out / "drift.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("drift_local_K = -0.1", "model.drift_local_K"),
+        ("recal_every_batches = 0", "model.recal_every_batches"),
+        ("modulator_er_dB = -3.0", "model.modulator_er_dB"),
+    ],
+)
+def test_cli_extract_rejects_bad_drift_and_modulator_input(layout_json, tmp_path, line, key):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(f"[model]\n{line}\n")
+    r = _cli("extract", layout_json, "--config", cfg, "-o", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and key in err[0] and line.split(" = ")[1] in err[0], r.stderr
+    with pytest.raises(ConfigError, match=key.split(".")[1]):
+        load_config(model=dict([(line.split(" = ")[0], float(line.split(" = ")[1]))]))

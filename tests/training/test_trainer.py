@@ -309,3 +309,70 @@ def test_many_runs_in_one_program_match_single_runs(small, shared_order, many_ru
 def test_many_runs_rejects_unknown_strategy(small):
     with pytest.raises(ConfigError, match="many_runs must be one of auto, unroll, vmap"):
         train_many(TrainingConfig(hidden=(8,), epochs=1), data=small, many_runs="pmap")
+
+
+def test_time_indexed_B_equals_static_without_drift_and_differs_with_it(
+    tmp_path, small, model_factory
+):
+    from photonic_dfa.network_model.drift import drifted_matrices
+    from photonic_dfa.training.trainer import DriftFeedback
+
+    hidden = (24,)
+    path = model_factory(tmp_path / "m.npz", hidden, error_rms=0.05)
+    cfg = TrainingConfig(mode="dfa-photonic", hidden=hidden, photonic_noise=False)
+    pm, readout, _ = load_feedback_model(cfg, path)
+    data = device_data(small, cfg.val_fraction, cfg.seed)
+    trainer = Trainer(cfg, readout=readout)
+    nb, banks, d_r = trainer.n_batches(int(data.train_x.shape[0])), 3, 10
+    rng = np.random.default_rng(0)
+    jac = (jnp.asarray(rng.normal(0, 0.5, (24, 1, d_r, d_r)), jnp.float32),)
+    tile_bank = (jnp.asarray(np.arange(24)[:, None] % banks, jnp.int32),)
+    drift = DriftFeedback(jac=jac, tile_bank=tile_bank)
+    runs = {}
+    for name, dT in (
+        ("static", None),
+        ("zero", np.zeros((nb, banks, d_r))),
+        ("drift", rng.normal(0, 0.2, (nb, banks, d_r))),
+    ):
+        state, fb = trainer.init(B=pm.B_realised)
+        state, _ = trainer.epoch(state, fb, data, drift if dT is not None else None, dT)
+        runs[name] = np.asarray(state.params[0][0])
+    np.testing.assert_array_equal(runs["zero"], runs["static"])
+    assert np.abs(runs["drift"] - runs["static"]).max() > 1e-4
+    # the per-step matrix is B̃ + J ΔT, bank by bank
+    dT = rng.normal(0, 0.1, (banks, d_r))
+    (bt,) = drifted_matrices((jnp.asarray(pm.B_realised[0]),), jac, tile_bank, jnp.asarray(dT))
+    r = 4
+    expect = pm.B_realised[0][r] + np.asarray(jac[0][r, 0]) @ dT[r % banks]
+    np.testing.assert_allclose(bt[r], expect, rtol=1e-5, atol=1e-6)
+
+
+def test_train_with_a_drifting_chip_records_recalibrations(tmp_path, small):
+    from photonic_dfa.network_model.artifact import (
+        PhotonicModel,
+        ReadoutParams,
+        save_photonic_model,
+    )
+    from photonic_dfa.network_model.drift import DriftParams
+    from photonic_dfa.training.run import train
+
+    rng = np.random.default_rng(0)
+    b = rng.uniform(-1, 1, (16, 10)).astype(np.float32)
+    drift = DriftParams(ambient_K=0.05, local_K=0.01, recal_threshold_B=0.02, recal_time_s=1e-3)
+    model = PhotonicModel(
+        hidden=(16,),
+        n_outputs=10,
+        B_ideal=(b,),
+        B_realised=(b,),
+        readout=ReadoutParams(banks=2),
+        drift=drift.to_dict(),
+        drift_jac=(rng.normal(0, 0.5, (16, 1, 10, 10)).astype(np.float32),),
+        tile_bank=((np.arange(16)[:, None] % 2).astype(np.int32),),
+    )
+    path = save_photonic_model(model, tmp_path / "m.npz")
+    cfg = TrainingConfig(mode="dfa-photonic", hidden=(16,), epochs=2, photonic_noise=False)
+    res = train(cfg, tmp_path / "run", model=path, data=small, plot=False)
+    recs = res.history
+    assert all(r["drift_recalibrations"] > 0 for r in recs)
+    assert all(0 < r["drift_error_B_mean"] <= 0.02 for r in recs)
+    assert recs[0]["drift_recal_time_s"] == pytest.approx(recs[0]["drift_recalibrations"] * 1e-3)

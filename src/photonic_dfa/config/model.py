@@ -24,6 +24,17 @@ result. References:
 * [Timurdogan14] E. Timurdogan et al., "An ultralow power athermal silicon modulator", Nat.
   Commun. 5, 4008 (2014): microring modulator switching energy of order fJ/bit; with driver and
   DAC the energy per analogue symbol is dominated by the electronics (order pJ).
+* [Padmaraju14] K. Padmaraju and K. Bergman, "Resolving the thermal challenges for silicon
+  microring resonator devices", Nanophotonics 3, 269 (2014): Si rings shift ~0.08 nm/K; a TEC holds
+  a stage to ~0.01 K; an unstabilised chip follows the lab ambient, ~0.1–1 K over hours; local
+  (per-ring) heating from neighbouring heaters and absorbed optical power.
+* [Reed10] G. T. Reed et al., "Silicon optical modulators", Nat. Photon. 4, 518 (2010):
+  Mach–Zehnder modulators with extinction ratios of ~20–30 dB (sin² transfer); carrier-depletion
+  ring modulators ~6–10 dB (Lorentzian transfer, cf. Xu et al., Nature 435, 325 (2005)).
+* [Zah97] C. E. Zah et al., "Multiwavelength DFB laser arrays with integrated combiner and optical
+  amplifier for WDM optical networks", IEEE J. Sel. Top. Quantum Electron. 3, 584 (1997): per-line
+  output spread of ±0.5–1 dB across a DFB array; the RIN of the lines differs by a few dB.
+* [Vivien12] (above) and Ge balanced receivers: responsivity mismatch of the two diodes ~1–5 %.
 """
 
 from __future__ import annotations
@@ -191,9 +202,98 @@ class ModelConfig(StageConfig):
     )
     # ---- misc ----------------------------------------------------------------------------------
     seed: int = Field(0, ge=0, lt=2**31, description="seed of the target matrices B_k ~ U[-1, 1]")
+    # ---- drift and encoding hardware (issue 13) ----
+    drift_ambient_K: float = Field(
+        0.01,
+        ge=0.0,
+        le=10.0,
+        description="std of the chip's global temperature (K, OU process); 0.01 K: a TEC-stabilised "
+        "stage, 0.1–1 K: unstabilised lab ambient [Padmaraju14]",
+    )
+    drift_ambient_tau_s: float = Field(
+        600.0,
+        gt=0.0,
+        le=1e7,
+        description="correlation time of the global term (s): TEC/room regulation cycles of "
+        "minutes [Padmaraju14]",
+    )
+    drift_local_K: float = Field(
+        0.005,
+        ge=0.0,
+        le=10.0,
+        description="std of each ring's own temperature (K, independent OU processes): heating "
+        "from neighbouring heaters and absorbed light [Padmaraju14]",
+    )
+    drift_local_tau_s: float = Field(
+        1.0, gt=0.0, le=1e7, description="correlation time of the per-ring terms (s)"
+    )
+    drift_batch_s: float = Field(
+        0.1,
+        gt=0.0,
+        le=3600.0,
+        description="chip time per training batch (s): host update, weight upload, readout",
+    )
+    drift_duration_s: float = Field(
+        3600.0, gt=0.0, le=1e7, description="time span of the drift report and figure (s)"
+    )
+    drift_seed: int = Field(0, ge=0, lt=2**31, description="seed of the temperature processes")
+    recal_every_batches: int | None = Field(
+        None, ge=1, le=10**9, description="recalibrate every K batches (unset: no period)"
+    )
+    recal_threshold_B: float | None = Field(
+        0.01,
+        gt=0.0,
+        le=10.0,
+        description="recalibrate when the monitored drift error (RMS, units of B) exceeds this "
+        "(unset: no threshold)",
+    )
+    recal_settle_us: float = Field(
+        10.0,
+        gt=0.0,
+        le=1e6,
+        description="heater settling per calibration measurement (µs): microheater time "
+        "constants of µs [Padmaraju14]",
+    )
+    modulator: Literal["ideal", "mzm", "ring"] = Field(
+        "ideal",
+        description="value modulator of each channel: ideal (linear), Mach–Zehnder (sin²) or "
+        "ring (Lorentzian) transfer [Reed10]",
+    )
+    modulator_er_dB: float = Field(
+        25.0,
+        gt=0.0,
+        le=60.0,
+        description="modulator extinction ratio (dB): MZM 20–30, ring 6–10 [Reed10]",
+    )
+    modulator_predistort_points: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        description="points of the modulator's own calibration table used to pre-distort the "
+        "drive (0: no pre-distortion; else >= 2)",
+    )
+    laser_spread_dB: float = Field(
+        0.0, ge=0.0, le=6.0, description="std of the static per-laser power spread (dB) [Zah97]"
+    )
+    laser_rin_spread_dB: float = Field(
+        0.0, ge=0.0, le=20.0, description="std of the per-laser RIN about rin_dB_Hz (dB) [Zah97]"
+    )
+    laser_seed: int = Field(0, ge=0, lt=2**31, description="seed of the per-laser spreads")
+    bpd_mismatch: float = Field(
+        0.0,
+        ge=-0.5,
+        le=0.5,
+        description="relative responsivity mismatch (drop − through)/R of the balanced "
+        "detectors, 0.01–0.05 for Ge pairs [Vivien12]",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
+        if self.modulator_predistort_points == 1:
+            raise ValueError(
+                "modulator_predistort_points = 1: a pre-distortion table needs >= 2 points "
+                "(0 disables it)"
+            )
         return self
 
     def resolved_blue_margin_nm(self) -> float:

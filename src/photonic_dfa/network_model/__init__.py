@@ -2,7 +2,7 @@
 
 Importing this package is light: :mod:`~photonic_dfa.network_model.artifact` and
 :mod:`~photonic_dfa.network_model.readout` need only numpy and JAX (a training node reads
-``photonic_model.npz`` without gdsfactory or simphony). Calibration, extraction and the energy budget
+``photonic_model.npz`` without gdsfactory or simphony). Calibration, extraction, drift and the energy budget
 are loaded on first use.
 """
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the lazy attributes below, visible to type checkers
     )
     from photonic_dfa.network_model.calibration import CalibrationResult, calibrate
     from photonic_dfa.network_model.channel_plan import ChannelPlan, plan_channels
+    from photonic_dfa.network_model.drift import DriftClock, DriftParams, temperature_trace
+    from photonic_dfa.network_model.encoding import modulator_transfer
     from photonic_dfa.network_model.energy import PowerBudget, budget, ops_ipc2020
     from photonic_dfa.network_model.fabrication import draw_offsets
     from photonic_dfa.network_model.readout import photonic_feedback
@@ -29,6 +31,8 @@ if TYPE_CHECKING:  # the lazy attributes below, visible to type checkers
 __all__ = [
     "CalibrationResult",
     "ChannelPlan",
+    "DriftClock",
+    "DriftParams",
     "Evaluator",
     "ExtractResult",
     "PhotonicModel",
@@ -40,11 +44,13 @@ __all__ = [
     "draw_offsets",
     "extract",
     "load_photonic_model",
+    "modulator_transfer",
     "ops_ipc2020",
     "photonic_feedback",
     "plan_channels",
     "run_budget",
     "save_photonic_model",
+    "temperature_trace",
 ]
 
 _LAZY = {
@@ -56,6 +62,10 @@ _LAZY = {
     "CalibrationResult": "photonic_dfa.network_model.calibration",
     "calibrate": "photonic_dfa.network_model.calibration",
     "ChannelPlan": "photonic_dfa.network_model.channel_plan",
+    "DriftClock": "photonic_dfa.network_model.drift",
+    "DriftParams": "photonic_dfa.network_model.drift",
+    "temperature_trace": "photonic_dfa.network_model.drift",
+    "modulator_transfer": "photonic_dfa.network_model.encoding",
     "plan_channels": "photonic_dfa.network_model.channel_plan",
     "Evaluator": "photonic_dfa.network_model.weights",
     "WeightModel": "photonic_dfa.network_model.weights",

@@ -1,6 +1,6 @@
 """The ``photonic_model.npz`` artifact: realised DFA feedback matrices and their readout chain.
 
-Schema ``photonic_dfa.photonic_model``, version 1 (``docs/architecture.md``). The npz holds, per hidden
+Schema ``photonic_dfa.photonic_model``, version 2 (``docs/architecture.md``). The npz holds, per hidden
 layer ``k``:
 
 * ``B_ideal_<k>``: ``(n_k, n_outputs)`` float32, the target matrix ``B_k`` (``U[-1, 1]``);
@@ -53,11 +53,28 @@ __all__ = [
 ]
 
 MODEL_SCHEMA = "photonic_dfa.photonic_model"
-MODEL_SCHEMA_VERSION = 1
+MODEL_SCHEMA_VERSION = 2
 ENCODINGS = ("offset", "two_pass")
 NOISE_MODELS = ("physical", "paper_gaussian")
+MODULATORS = ("ideal", "mzm", "ring")
+_NON_NEGATIVE = (
+    "tia_noise_pA_rtHz",
+    "paper_std",
+    "link_loss_dB",
+    "laser_spread_dB",
+    "laser_rin_spread_dB",
+)
 
-_STATIC_FIELDS = ("encoding", "noise_model", "rows_per_bank", "banks", "adc_bits")
+_STATIC_FIELDS = (
+    "encoding",
+    "noise_model",
+    "rows_per_bank",
+    "banks",
+    "adc_bits",
+    "modulator",
+    "predistort_points",
+    "laser_seed",
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,12 @@ class ReadoutParams:
         adc_range_fraction: ADC full scale as a fraction of the largest possible BPD signal
             (all ``d_R`` weights at full scale, all channels at full power); 1 never clips.
         paper_mean, paper_std: the paper's per-MAC Gaussian, in units of ``max|e|``.
+        modulator, modulator_er_dB, predistort_points: the value modulators (``ideal``, ``mzm``,
+            ``ring``), their extinction ratio (dB) and the points of their own calibration table
+            used for pre-distortion (0: none) (:mod:`~photonic_dfa.network_model.encoding`).
+        laser_spread_dB, laser_rin_spread_dB, laser_seed: std of the static per-laser power (dB)
+            and RIN (dB) about the nominal values, and the seed of the per-laser draws.
+        bpd_mismatch: relative responsivity mismatch of the balanced detectors.
     """
 
     encoding: str = _defaults.DEFAULT_ENCODING
@@ -108,6 +131,13 @@ class ReadoutParams:
     adc_range_fraction: float = 1.0
     paper_mean: float = _defaults.PAPER_NOISE_MEAN
     paper_std: float = _defaults.PAPER_NOISE_STD
+    modulator: str = "ideal"
+    modulator_er_dB: float = 25.0
+    predistort_points: int = 0
+    laser_spread_dB: float = 0.0
+    laser_rin_spread_dB: float = 0.0
+    laser_seed: int = 0
+    bpd_mismatch: float = 0.0
 
     @property
     def channel_power_mW(self) -> Any:
@@ -123,7 +153,11 @@ class ReadoutParams:
             problems.append(
                 f"noise_model = {self.noise_model!r} (allowed: {', '.join(NOISE_MODELS)})"
             )
-        for name, lo in (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1)):
+        if self.modulator not in MODULATORS:
+            problems.append(f"modulator = {self.modulator!r} (allowed: {', '.join(MODULATORS)})")
+        ints: tuple[tuple[str, int], ...] = (("rows_per_bank", 1), ("banks", 1), ("adc_bits", 1))
+        ints += (("predistort_points", 0), ("laser_seed", 0))
+        for name, lo in ints:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 problems.append(f"{name} = {v!r} (must be an integer >= {lo})")
@@ -136,6 +170,7 @@ class ReadoutParams:
             "responsivity_A_W",
             "bandwidth_GHz",
             "adc_range_fraction",
+            "modulator_er_dB",
         )
         for f in dataclasses.fields(self):
             if f.name in _STATIC_FIELDS:
@@ -145,7 +180,7 @@ class ReadoutParams:
                 problems.append(f"{f.name} = {v!r} (must be a finite number)")
             elif f.name in positive and v <= 0:
                 problems.append(f"{f.name} = {v!r} (must be > 0)")
-            elif f.name in ("tia_noise_pA_rtHz", "paper_std", "link_loss_dB") and v < 0:
+            elif f.name in _NON_NEGATIVE and v < 0:
                 problems.append(f"{f.name} = {v!r} (must be >= 0)")
         if problems:
             raise ArtifactError(f"{where}: invalid readout parameters: {'; '.join(problems)}")
@@ -199,6 +234,12 @@ class PhotonicModel:
         channel_wl_um: ``(rows_per_bank,)`` channel wavelengths (µm), or empty.
         shift_nm: ``(banks, rows_per_bank)`` fabrication resonance offsets of the physical banks
             (nm), or empty.
+        drift: the drift processes and recalibration policy
+            (:class:`~photonic_dfa.network_model.drift.DriftParams` as a dict), or empty: no drift.
+        drift_jac: per hidden layer ``(n_k, n_tiles, rows_per_bank, rows_per_bank)`` float32,
+            ``∂B̃/∂T`` of each row tile (units of B per K; axes channel, ring), or empty.
+        tile_bank: per hidden layer ``(n_k, n_tiles)`` int32, the physical bank of each row tile
+            (with ``drift_jac``), or empty.
     """
 
     hidden: tuple[int, ...]
@@ -211,6 +252,9 @@ class PhotonicModel:
     heater_mW: tuple[np.ndarray, ...] = ()
     channel_wl_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     shift_nm: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float64))
+    drift: dict[str, Any] = field(default_factory=dict)
+    drift_jac: tuple[np.ndarray, ...] = ()
+    tile_bank: tuple[np.ndarray, ...] = ()
 
     def meta(self) -> dict[str, Any]:
         """The JSON part of the artifact (everything but the arrays, plus their shapes)."""
@@ -222,6 +266,7 @@ class PhotonicModel:
             "readout": self.readout.to_dict(),
             "calibration": self.calibration,
             "provenance": self.provenance,
+            "drift": self.drift,
             "shapes": {f"B_{k}": [n, self.n_outputs] for k, n in enumerate(self.hidden)},
         }
 
@@ -258,6 +303,29 @@ def _check_model(model: PhotonicModel, where: str) -> None:
                 )
             if not np.all(np.isfinite(h)) or np.any(h < 0):
                 raise ArtifactError(f"{where}: heater_mW_{k} has negative or non-finite powers")
+    _check_drift(model, where)
+
+
+def _check_drift(model: PhotonicModel, where: str) -> None:
+    """Shapes of the drift Jacobians and tile banks (both present or both absent)."""
+    if not model.drift_jac and not model.tile_bank:
+        return
+    d_r, d_c = model.readout.rows_per_bank, model.readout.banks
+    n_tiles = -(-model.n_outputs // d_r)
+    if len(model.drift_jac) != len(model.hidden) or len(model.tile_bank) != len(model.hidden):
+        raise ArtifactError(f"{where}: drift_jac/tile_bank must have one array per hidden layer")
+    for k, (j, tb, n) in enumerate(
+        zip(model.drift_jac, model.tile_bank, model.hidden, strict=True)
+    ):
+        if j.shape != (n, n_tiles, d_r, d_r) or not np.all(np.isfinite(j)):
+            raise ArtifactError(
+                f"{where}: drift_jac_{k} has shape {tuple(j.shape)} (expected "
+                f"{(n, n_tiles, d_r, d_r)}, finite)"
+            )
+        if tb.shape != (n, n_tiles) or np.any(tb < 0) or np.any(tb >= d_c):
+            raise ArtifactError(
+                f"{where}: tile_bank_{k} must be {(n, n_tiles)} bank indices in [0, {d_c})"
+            )
 
 
 def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> Path:
@@ -279,6 +347,9 @@ def save_photonic_model(model: PhotonicModel, path: str | os.PathLike[str]) -> P
         arrays[f"B_realised_{k}"] = np.asarray(model.B_realised[k], np.float32)
         if model.heater_mW:
             arrays[f"heater_mW_{k}"] = np.asarray(model.heater_mW[k], np.float64)
+        if model.drift_jac:
+            arrays[f"drift_jac_{k}"] = np.asarray(model.drift_jac[k], np.float32)
+            arrays[f"tile_bank_{k}"] = np.asarray(model.tile_bank[k], np.int32)
     arrays["channel_wl_um"] = np.asarray(model.channel_wl_um, np.float64)
     arrays["shift_nm"] = np.asarray(model.shift_nm, np.float64)
     write_versioned_npz(path, meta, arrays)
@@ -332,6 +403,11 @@ def load_photonic_model(
     heaters: tuple[np.ndarray, ...] = ()
     if all(f"heater_mW_{k}" in data for k in range(n_layers)):
         heaters = tuple(arr(f"heater_mW_{k}").astype(np.float64) for k in range(n_layers))
+    drift_jac: tuple[np.ndarray, ...] = ()
+    tile_bank: tuple[np.ndarray, ...] = ()
+    if all(f"drift_jac_{k}" in data for k in range(n_layers)):
+        drift_jac = tuple(arr(f"drift_jac_{k}").astype(np.float32) for k in range(n_layers))
+        tile_bank = tuple(arr(f"tile_bank_{k}").astype(np.int32) for k in range(n_layers))
     model = PhotonicModel(
         hidden=model_hidden,
         n_outputs=model_outputs,
@@ -345,6 +421,9 @@ def load_photonic_model(
         if "channel_wl_um" in data
         else np.zeros(0),
         shift_nm=arr("shift_nm").astype(np.float64) if "shift_nm" in data else np.zeros((0, 0)),
+        drift=dict(meta.get("drift") or {}),
+        drift_jac=drift_jac,
+        tile_bank=tile_bank,
     )
     _check_model(model, where)
     if hidden is not None and tuple(int(n) for n in hidden) != model_hidden:

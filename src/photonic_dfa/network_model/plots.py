@@ -1,4 +1,4 @@
-"""Figures of an extracted model: target vs realised weights, residuals, heater powers."""
+"""Figures of an extracted model: target vs realised weights, residuals, heater powers, drift."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ __all__ = ["write_plots"]
 
 def write_plots(model: PhotonicModel, outdir: str | Path) -> list[Path]:
     """Write ``weights.png`` (target vs realised, all layers), ``residuals.png`` (histogram of
-    ``B̃ − B`` in units of B) and ``heaters.png`` (heater power per ring of the first rows,
-    and mean per physical bank × ring) to ``outdir``; return their paths."""
+    ``B̃ − B`` in units of B), ``heaters.png`` (heater power per ring of the first rows,
+    and mean per physical bank × ring) and, with drift, ``drift.png`` (error vs time with and
+    without recalibration) to ``outdir``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,7 +73,32 @@ def write_plots(model: PhotonicModel, outdir: str | Path) -> list[Path]:
         fig.colorbar(im2, ax=axes[1])
         fig.tight_layout()
         paths.append(_save(fig, out / "heaters.png"))
+    drift = model.calibration.get("drift") or {}
+    if drift.get("active"):
+        paths.append(_drift_plot(plt, drift, out / "drift.png"))
     return paths
+
+
+def _drift_plot(plt, drift: dict, path: Path) -> Path:
+    """``drift.png``: RMS weight error vs time (units of B), without and with recalibration, the
+    calibration residual beside them."""
+    ser = drift["series"]
+    t_h = np.asarray(ser["t_s"]) / 3600.0
+    cal = drift["calibration_rms_B_median"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in (("error_B_no_recal", "no recalibration"), ("error_B_recal", "recalibrated")):
+        e = np.asarray(ser[key])
+        ax.plot(t_h, np.sqrt(e**2 + cal**2), lw=0.9, label=f"{label} (with calibration residual)")
+    ax.axhline(cal, color="k", lw=0.7, ls=":", label="calibration residual (median RMS)")
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("RMS error of B̃ (units of B)")
+    ax.set_yscale("log")
+    rec = drift["recal"]
+    ax.set_title(
+        f"drift: {rec['count']} recalibrations, {100 * rec['time_fraction']:.2g} % of the time"
+    )
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
+    return _save(fig, path)
 
 
 def _save(fig, path: Path) -> Path:

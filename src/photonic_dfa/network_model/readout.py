@@ -25,6 +25,14 @@ Noise of one reading, as a current variance (Δf: bandwidth, R: responsivity, q:
   clipped), so its error is the true deterministic quantisation error of the noisy analogue value, of
   variance ``LSB²/12`` for a signal spread over many LSBs (tested).
 
+Encoding hardware (:mod:`~photonic_dfa.network_model.encoding`): the requested fractions ``x`` pass
+through the modulators' transfer (finite extinction, sin² or Lorentzian nonlinearity, optional
+pre-distortion) and the static per-laser power spread before they reach the bank; the RIN is per
+laser; the balanced detector's responsivity mismatch adds to the detected weights. The decoder
+knows none of this beyond a calibrated extinction floor (with pre-distortion), so each effect shows
+up as MAC error (:func:`mac_error_stats`); with the defaults (ideal modulators, no spread, no
+mismatch) the chain is the ideal encoding.
+
 All analogue noise terms are Gaussian; they are summed as one Gaussian per reading with the
 variance computed from the actual signal (:func:`reading_variance`). Everything is computed in
 "reading units" (the tile signal divided by ``R P s``) so float32 holds it without loss.
@@ -46,6 +54,12 @@ import numpy as np
 from jax import lax
 
 from photonic_dfa.network_model.artifact import ReadoutParams
+from photonic_dfa.network_model.encoding import (
+    detected_weights,
+    floor_correction,
+    laser_rin_factors,
+    optical_amplitudes,
+)
 
 __all__ = [
     "ELECTRON_CHARGE_C",
@@ -164,20 +178,25 @@ def _noise_coefficients(params: ReadoutParams) -> tuple[Any, Any, Any]:
 
 
 def reading_variance_terms(
-    x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutParams
+    x_tiles: jax.Array,
+    B_tiles: jax.Array,
+    params: ReadoutParams,
+    rin_tiles: jax.Array | None = None,
 ) -> dict[str, jax.Array]:
     """Analogue noise variance of each tile reading by source, in reading units (``(R P s)²``).
 
     Args:
-        x_tiles: ``(batch, T, d_R)`` channel amplitudes in ``[0, 1]``.
-        B_tiles: ``(n_k, T, d_R)`` realised weights in units of B.
+        x_tiles: ``(batch, T, d_R)`` optical channel amplitudes (units of the nominal power).
+        B_tiles: ``(n_k, T, d_R)`` weights as detected, in units of B.
+        rin_tiles: ``(T, d_R)`` RIN of each laser relative to ``rin_dB_Hz`` (None: all equal).
 
     Returns:
         ``shot`` ``(batch, 1, T)``, ``rin`` ``(batch, n_k, T)`` and ``thermal`` ``()`` variances.
     """
     shot, rin, thermal = _noise_coefficients(params)
     sum_x = jnp.sum(x_tiles, axis=-1)  # (batch, T)
-    sum_bx2 = jnp.einsum("btj,ktj->bkt", x_tiles * x_tiles, B_tiles * B_tiles)
+    x2 = x_tiles * x_tiles if rin_tiles is None else x_tiles * x_tiles * rin_tiles
+    sum_bx2 = jnp.einsum("btj,ktj->bkt", x2, B_tiles * B_tiles)
     return {
         "shot": (shot * sum_x)[:, None, :],
         "rin": rin * sum_bx2,
@@ -185,10 +204,15 @@ def reading_variance_terms(
     }
 
 
-def reading_variance(x_tiles: jax.Array, B_tiles: jax.Array, params: ReadoutParams) -> jax.Array:
+def reading_variance(
+    x_tiles: jax.Array,
+    B_tiles: jax.Array,
+    params: ReadoutParams,
+    rin_tiles: jax.Array | None = None,
+) -> jax.Array:
     """Total analogue noise variance ``(batch, n_k, T)`` of each tile reading (reading units):
     shot + RIN + TIA thermal (:func:`reading_variance_terms`)."""
-    t = reading_variance_terms(x_tiles, B_tiles, params)
+    t = reading_variance_terms(x_tiles, B_tiles, params, rin_tiles)
     return t["shot"] + t["rin"] + t["thermal"]
 
 
@@ -197,23 +221,27 @@ def _read(
 ) -> jax.Array:
     """Digitised readings of one pass summed over tiles: ``(batch, n_k)`` in reading units.
 
-    ``x``: ``(batch, N)`` channel amplitudes; ``B``: ``(n_k, N)``. One tile (``N ≤ d_R``, the
-    common case) uses plain matrix products; more tiles a batched product over tiles.
+    ``x``: ``(batch, N)`` optical channel amplitudes; ``B``: ``(n_k, N)`` detected weights. One
+    tile (``N ≤ d_R``, the common case) uses plain matrix products; more tiles a batched product
+    over tiles.
     """
     n = x.shape[-1]
+    rin_rel = laser_rin_factors(params, n)
     if n <= params.rows_per_bank:
         signal = x @ B.T  # (batch, n_k)
         if not noise:
             return signal
         shot, rin, thermal = _noise_coefficients(params)
-        var = (shot * jnp.sum(x, -1, keepdims=True) + thermal) + rin * ((x * x) @ (B * B).T)
+        var = (shot * jnp.sum(x, -1, keepdims=True) + thermal) + rin * (
+            (x * x * rin_rel) @ (B * B).T
+        )
     else:
         x_t = tiles(x, params.rows_per_bank)  # (batch, T, d_R)
         B_t = tiles(B, params.rows_per_bank)  # (n_k, T, d_R)
         signal = jnp.einsum("btj,ktj->bkt", x_t, B_t)
         if not noise:
             return signal.sum(-1)
-        var = reading_variance(x_t, B_t, params)
+        var = reading_variance(x_t, B_t, params, tiles(rin_rel[None], params.rows_per_bank)[0])
     analog = signal + jnp.sqrt(var) * standard_normal(key, signal.shape)
     q = adc_quantise(analog, _full_scale(params, n), params.adc_bits)
     return q if q.ndim == 2 else q.sum(-1)
@@ -257,8 +285,15 @@ def photonic_feedback(
         z = standard_normal(key, y.shape)
         return y + m * (params.paper_mean + params.paper_std * z)
     x, m = encode(e, params)
+    x_opt = optical_amplitudes(x, params)
+    B_det = detected_weights(B, params)
     keys = jax.random.split(key, x.shape[0]) if noise and x.shape[0] > 1 else [key] * x.shape[0]
-    readings = jnp.stack([_read(keys[p], x[p], B, params, noise) for p in range(x.shape[0])])
+    readings = jnp.stack(
+        [_read(keys[p], x_opt[p], B_det, params, noise) for p in range(x.shape[0])]
+    )
+    correct, eps = floor_correction(params)
+    if correct:  # the modulators' calibrated extinction floor, removed digitally
+        readings = (readings - eps * jnp.sum(B, axis=-1)) / (1.0 - eps)
     bias = jnp.sum(B, axis=-1) if params.encoding == "offset" else jnp.zeros(B.shape[0])
     return decode(readings, m, bias, params)
 
@@ -298,11 +333,13 @@ def noise_breakdown(e: jax.Array, B_realised: jax.Array, params: ReadoutParams) 
     e = jnp.asarray(e, jnp.float32)
     B_t = tiles(jnp.asarray(B_realised, jnp.float32), params.rows_per_bank)
     x, _ = encode(e, params)
+    x = optical_amplitudes(x, params)
+    rin_t = tiles(laser_rin_factors(params, e.shape[-1])[None], params.rows_per_bank)[0]
     n_pass, n_tiles = x.shape[0], B_t.shape[1]
     gain2 = 4.0 if params.encoding == "offset" else 1.0
     var = {"shot": 0.0, "rin": 0.0, "thermal": 0.0}
     for p in range(n_pass):
-        terms = reading_variance_terms(tiles(x[p], params.rows_per_bank), B_t, params)
+        terms = reading_variance_terms(tiles(x[p], params.rows_per_bank), B_t, params, rin_t)
         for name, v in terms.items():
             full = jnp.broadcast_to(v, (e.shape[0], B_t.shape[0], n_tiles))
             var[name] = var[name] + float(jnp.mean(full.sum(-1)))

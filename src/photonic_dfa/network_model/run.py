@@ -121,6 +121,13 @@ def readout_from_config(
         adc_range_fraction=float(cfg.adc_range_fraction),
         paper_mean=float(cfg.paper_noise_mean),
         paper_std=float(cfg.paper_noise_std),
+        modulator=cfg.modulator,
+        modulator_er_dB=float(cfg.modulator_er_dB),
+        predistort_points=int(cfg.modulator_predistort_points),
+        laser_spread_dB=float(cfg.laser_spread_dB),
+        laser_rin_spread_dB=float(cfg.laser_rin_spread_dB),
+        laser_seed=int(cfg.laser_seed),
+        bpd_mismatch=float(cfg.bpd_mismatch),
     ).validate(where="[model]")
 
 
@@ -353,6 +360,10 @@ def _extract(
     energy = _energy(hidden, n_outputs, d_r, d_c, mcfg, heater, _SOLVED_HEATER)
     times["noise_energy"] = time.perf_counter() - t
     report = _report(cfg, bc, plan, scale, w_range, rows, cal, offsets, d_c, noise, energy)
+    drift = _timed(
+        times, "drift", say, "drift", _drift, evaluators, groups, rows, cal, offsets, scale, mcfg
+    )
+    report["drift"] = drift.report
     model = PhotonicModel(
         hidden=hidden,
         n_outputs=n_outputs,
@@ -364,6 +375,9 @@ def _extract(
         heater_mW=heaters,
         channel_wl_um=plan.channel_wl_um,
         shift_nm=offsets,
+        drift=drift.params.to_dict() if drift.params.active else {},
+        drift_jac=_per_layer(drift.jac_B, B_ideal, rows.n_tiles) if drift.params.active else (),
+        tile_bank=_per_layer(rows.bank_of, B_ideal, rows.n_tiles) if drift.params.active else (),
     )
     result = ExtractResult(model=model, model_path=Path(), report=report, timings_s=times)
     if outdir is not None:
@@ -528,6 +542,200 @@ def _reassemble(
     return B_real, tuple(heaters)
 
 
+def _per_layer(a: np.ndarray, B_ideal: Sequence[np.ndarray], n_tiles: int) -> tuple:
+    """Per-row-tile array ``(R, …)`` cut into the layers, ``(n_k, T, …)`` each."""
+    out, start = [], 0
+    for B in B_ideal:
+        n = B.shape[0] * n_tiles
+        out.append(a[start : start + n].reshape(B.shape[0], n_tiles, *a.shape[1:]))
+        start += n
+    return tuple(out)
+
+
+@dataclass
+class DriftResult:
+    """The drift model of the calibrated chip.
+
+    Attributes:
+        params: the temperature processes and recalibration policy.
+        jac_B: ``(R, d_R, d_R)`` ``∂B̃/∂T`` of each row tile (units of B per K; channel, ring).
+        report: JSON-ready statistics and the error-vs-time series of the report and figure.
+    """
+
+    params: Any
+    jac_B: np.ndarray
+    report: dict[str, Any]
+
+
+def _drift(
+    evaluators: dict,
+    groups: dict[int, list[int]],
+    rows: RowTiles,
+    cal: Calibrated,
+    offsets: np.ndarray,
+    scale: float,
+    mcfg: Any,
+) -> DriftResult:
+    """Jacobians of B̃ in the ring temperatures, and the drift report over ``drift_duration_s``."""
+    from photonic_dfa.network_model.drift import DriftParams, drift_jacobian, shift_per_K_nm
+
+    d_c, d_r = offsets.shape
+    params = DriftParams(
+        ambient_K=mcfg.drift_ambient_K,
+        ambient_tau_s=mcfg.drift_ambient_tau_s,
+        local_K=mcfg.drift_local_K,
+        local_tau_s=mcfg.drift_local_tau_s,
+        batch_s=mcfg.drift_batch_s,
+        seed=mcfg.drift_seed,
+        recal_every_batches=mcfg.recal_every_batches,
+        recal_threshold_B=mcfg.recal_threshold_B,
+        recal_time_s=_recal_time_s(rows, d_c, d_r, mcfg),
+    )
+    jac = np.zeros((rows.target.shape[0], d_r, d_r))
+    nm_per_K = np.zeros((d_c, d_r))
+    if not params.active:
+        return DriftResult(params, jac, {"active": False})
+    for d, idx in groups.items():
+        local = {b: i for i, b in enumerate(idx)}
+        sel = np.nonzero(np.isin(rows.bank_of, idx))[0]
+        which = np.array([local[b] for b in rows.bank_of[sel]])
+        k = shift_per_K_nm(evaluators[d].model.circuit)
+        nm_per_K[idx] = k
+        jac[sel] = drift_jacobian(evaluators[d], cal.heater_mW[sel], offsets[idx][which], k)
+    jac_B = jac / scale * rows.mask[:, :, None]
+    report = _drift_report(
+        params,
+        jac_B,
+        rows,
+        cal,
+        offsets,
+        nm_per_K,
+        evaluators,
+        groups,
+        scale,
+        mcfg.drift_duration_s,
+    )
+    return DriftResult(params, jac_B, report)
+
+
+def _recal_time_s(rows: RowTiles, d_c: int, d_r: int, mcfg: Any) -> float:
+    """Time of one recalibration of the array (banks in parallel, their row tiles in turn)."""
+    from photonic_dfa.network_model.drift import recalibration_time_s
+
+    per_bank = int(np.max(np.bincount(rows.bank_of, minlength=d_c)))
+    return recalibration_time_s(
+        per_bank,
+        d_r,
+        mcfg.feedback_iterations,
+        mcfg.feedback_averages,
+        mcfg.recal_settle_us,
+        mcfg.adc_gsps,
+    )
+
+
+#: points of the error-vs-time series kept in the report (the figure's resolution)
+_DRIFT_SERIES_POINTS = 600
+#: longest temperature trace the report simulates (steps); longer spans are sampled coarser
+_DRIFT_MAX_STEPS = 200_000
+
+
+def _drift_report(
+    params: Any,
+    jac_B: np.ndarray,
+    rows: RowTiles,
+    cal: Calibrated,
+    offsets: np.ndarray,
+    nm_per_K: np.ndarray,
+    evaluators: dict,
+    groups: dict[int, list[int]],
+    scale: float,
+    duration_s: float,
+) -> dict[str, Any]:
+    """Error vs time with and without recalibration over ``drift_duration_s``, the time the
+    recalibrations cost, and the linearisation error against the full circuit."""
+    from photonic_dfa.network_model.drift import (
+        drift_gram,
+        recalibration_schedule,
+        temperature_trace,
+    )
+
+    d_c, d_r = offsets.shape
+    n_steps = max(2, round(duration_s / params.batch_s))
+    stride = max(1, -(-n_steps // _DRIFT_MAX_STEPS))
+    sim = dataclasses.replace(params, batch_s=params.batch_s * stride)
+    temps, _ = temperature_trace(sim, -(-n_steps // stride), d_c, d_r)
+    gram = drift_gram(jac_B, rows.bank_of, d_c)
+    free = recalibration_schedule(temps, gram, None, None)
+    every = params.recal_every_batches
+    every = None if every is None else max(1, every // stride)
+    recal = recalibration_schedule(temps, gram, every, params.recal_threshold_B)
+    worst = int(np.argmax(free.error_B))
+    lin_err = _linearisation_error(
+        evaluators, groups, rows, cal, offsets, nm_per_K, free.dT[worst], jac_B, scale
+    )
+    t_s = np.arange(temps.shape[0]) * sim.batch_s
+    pick = np.unique(np.linspace(0, temps.shape[0] - 1, _DRIFT_SERIES_POINTS).astype(int))
+    cal_rms = float(np.median(cal.rms_B))
+    n_recal = int(recal.recal_steps.size)
+    return {
+        "active": True,
+        "params": params.to_dict(),
+        "duration_s": float(t_s[-1] + sim.batch_s),
+        "simulated_step_s": sim.batch_s,
+        "nm_per_K": nm_per_K[0].tolist(),
+        "error_B_per_K_uniform": float(np.sqrt(max(np.sum(gram), 0.0))),
+        "calibration_rms_B_median": cal_rms,
+        "no_recal": {
+            "error_B_mean": float(free.error_B.mean()),
+            "error_B_max": float(free.error_B.max()),
+        },
+        "recal": {
+            "error_B_mean": float(recal.error_B.mean()),
+            "error_B_max": float(recal.error_B.max()),
+            "count": n_recal,
+            "time_s": n_recal * params.recal_time_s,
+            "time_fraction": n_recal * params.recal_time_s / float(t_s[-1] + sim.batch_s),
+            "time_per_recal_s": params.recal_time_s,
+        },
+        "linearisation": lin_err,
+        "series": {
+            "t_s": t_s[pick].round(4).tolist(),
+            "error_B_no_recal": free.error_B[pick].tolist(),
+            "error_B_recal": recal.error_B[pick].tolist(),
+        },
+    }
+
+
+def _linearisation_error(
+    evaluators: dict,
+    groups: dict[int, list[int]],
+    rows: RowTiles,
+    cal: Calibrated,
+    offsets: np.ndarray,
+    nm_per_K: np.ndarray,
+    dT: np.ndarray,
+    jac_B: np.ndarray,
+    scale: float,
+) -> dict[str, float]:
+    """RMS (units of B) of the exact change of B̃ at ring temperatures ``dT`` ``(d_C, d_R)``
+    through the full circuit, and of its difference from the linear model ``J ΔT``."""
+    exact = np.zeros_like(cal.weights)
+    for d, idx in groups.items():
+        local = {b: i for i, b in enumerate(idx)}
+        sel = np.nonzero(np.isin(rows.bank_of, idx))[0]
+        which = np.array([local[b] for b in rows.bank_of[sel]])
+        shift = (offsets[idx] + nm_per_K[idx] * dT[idx])[which]
+        exact[sel] = evaluators[d].weights(cal.heater_mW[sel], shift)
+    change = (exact - cal.weights) / scale * rows.mask
+    linear = np.einsum("rci,ri->rc", jac_B, dT[rows.bank_of])
+    n = max(int(rows.mask.sum()), 1)
+    return {
+        "max_abs_dT_K": float(np.abs(dT).max()),
+        "exact_change_rms_B": float(np.sqrt(np.sum(change**2) / n)),
+        "linear_minus_exact_rms_B": float(np.sqrt(np.sum((linear - change) ** 2) / n)),
+    }
+
+
 #: where the heater power of the energy budget comes from, in ``extract``
 _SOLVED_HEATER = "mean solved heater power of this calibration"
 
@@ -686,9 +894,43 @@ def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) 
         "breakdown": noise_breakdown(e, Bj, physical),
         "paper_gaussian": mac_error_stats(key, e, Bj, paper),
         "two_pass": mac_error_stats(key, e, Bj, dataclasses.replace(physical, encoding="two_pass")),
+        "encoding_hardware": _encoding_errors(e, Bj, physical),
     }
     return {
         k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in out.items()
+    }
+
+
+def _encoding_errors(e: Any, B: Any, readout: ReadoutParams) -> dict[str, float]:
+    """RMS MAC error (units of max|e|, noise off) of each encoding-hardware effect alone:
+    modulators, laser power spread, detector mismatch; and all of them together."""
+    import jax
+    import jax.numpy as jnp
+
+    from photonic_dfa.network_model.readout import photonic_feedback
+
+    ideal = dataclasses.replace(
+        readout, modulator="ideal", laser_spread_dB=0.0, bpd_mismatch=0.0, noise_model="physical"
+    )
+    cases = {
+        "modulator": dataclasses.replace(
+            ideal,
+            modulator=readout.modulator,
+            modulator_er_dB=readout.modulator_er_dB,
+            predistort_points=readout.predistort_points,
+        ),
+        "laser_spread": dataclasses.replace(ideal, laser_spread_dB=readout.laser_spread_dB),
+        "bpd_mismatch": dataclasses.replace(ideal, bpd_mismatch=readout.bpd_mismatch),
+        "all": dataclasses.replace(readout, noise_model="physical"),
+    }
+    ref = e @ B.T
+    m = jnp.maximum(jnp.max(jnp.abs(e), axis=-1, keepdims=True), 1e-30)
+    key = jax.random.key(0)
+    return {
+        name: float(
+            jnp.sqrt(jnp.mean(((photonic_feedback(key, e, B, p, noise=False) - ref) / m) ** 2))
+        )
+        for name, p in cases.items()
     }
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     )
     from photonic_dfa.training.trainer import (
         DataArrays,
+        DriftFeedback,
         EpochStats,
         Feedback,
         PhotonicReadout,
@@ -61,6 +62,7 @@ _WHERE = {
     "DataArrays": "photonic_dfa.training.trainer",
     "EpochStats": "photonic_dfa.training.trainer",
     "Feedback": "photonic_dfa.training.trainer",
+    "DriftFeedback": "photonic_dfa.training.trainer",
     "PhotonicReadout": "photonic_dfa.training.trainer",
     "Trainer": "photonic_dfa.training.trainer",
     "TrainState": "photonic_dfa.training.trainer",
@@ -74,6 +76,7 @@ __all__ = [
     "MODES",
     "Checkpoint",
     "DataArrays",
+    "DriftFeedback",
     "EpochStats",
     "Feedback",
     "ManyResult",

@@ -315,6 +315,7 @@ def train(
         {"training": cfg.model_dump(mode="json"), "provenance": provenance},
     )
     run = _EpochLoop(out, cfg, trainer, fb, provenance, history, progress, resume_hint)
+    run.drift = _drift_of(cfg, pm, trainer.n_batches(int(mnist.train_labels.shape[0])))
     state = run.run(state, device_data(mnist, cfg.val_fraction, cfg.seed), mnist)
     metrics = {"mode": cfg.mode, "hidden": list(cfg.hidden), **summarise(history)}
     if pm is not None and cfg.mode == "dfa-photonic":
@@ -370,6 +371,27 @@ def _resume(
     return ck.state, fb._replace(B=tuple(jnp.asarray(b) for b in ck.B)), history
 
 
+def _drift_of(cfg: TrainingConfig, pm: Any, n_batches: int) -> Any:
+    """``(DriftFeedback, DriftClock)`` of a photonic model with drift (``dfa-photonic``), else
+    None."""
+    if cfg.mode != "dfa-photonic" or pm is None or not pm.drift_jac:
+        return None
+    from photonic_dfa.network_model.drift import DriftClock, DriftParams, drift_gram
+    from photonic_dfa.training.trainer import DriftFeedback
+
+    params = DriftParams.from_dict(pm.drift)
+    if not params.active:
+        return None
+    jac = np.concatenate([j.reshape(-1, *j.shape[2:]) for j in pm.drift_jac])
+    bank = np.concatenate([b.reshape(-1) for b in pm.tile_bank])
+    gram = drift_gram(jac.astype(np.float64), bank, pm.readout.banks)
+    feedback = DriftFeedback(
+        jac=tuple(jnp.asarray(j) for j in pm.drift_jac),
+        tile_bank=tuple(jnp.asarray(b) for b in pm.tile_bank),
+    )
+    return feedback, DriftClock(params, gram, n_batches)
+
+
 @dataclass
 class _EpochLoop:
     """The epochs of one run: each one compiled epoch, then its checkpoint, history and status
@@ -383,9 +405,12 @@ class _EpochLoop:
     history: list[dict[str, Any]]
     progress: Callable[[ProgressEvent], None] | None
     resume_hint: str
+    drift: Any = None  # (DriftFeedback, DriftClock) of a chip with drift, or None
 
     def run(self, state: Any, dev: Any, mnist: MnistData) -> Any:
         cfg, out = self.cfg, self.out
+        if self.drift is not None:
+            self.drift[1].skip(len(self.history))
         if self.progress is not None:
             n_batches = self.trainer.n_batches(int(mnist.train_labels.shape[0]))
             self.progress(ProgressEvent("start", len(self.history), cfg.epochs, 0, n_batches))
@@ -408,9 +433,18 @@ class _EpochLoop:
     def _epoch(self, state: Any, dev: Any) -> Any:
         cfg, out = self.cfg, self.out
         t0 = time.perf_counter()
-        state, stats = self.trainer.epoch(state, self.fb, dev)
+        if self.drift is None:
+            state, stats = self.trainer.epoch(state, self.fb, dev)
+        else:
+            sch = self.drift[1].next_epoch()
+            state, stats = self.trainer.epoch(state, self.fb, dev, self.drift[0], sch.dT)
         stats = jax.device_get(stats)
         record = epoch_record(len(self.history) + 1, stats._asdict(), time.perf_counter() - t0)
+        if self.drift is not None:
+            p = self.drift[1].params
+            record["drift_error_B_mean"] = float(np.mean(sch.error_B))
+            record["drift_recalibrations"] = int(sch.recal_steps.size)
+            record["drift_recal_time_s"] = float(sch.recal_steps.size * p.recal_time_s)
         self.history.append(record)
         meta = {
             "training": cfg.model_dump(mode="json"),

@@ -10,7 +10,10 @@ where the error signal ``s_k`` depends on the mode (``e = ∂L/∂logits``, ``(b
   fast counter-based generator of :func:`photonic_dfa.network_model.readout.standard_normal`
   (threefry would make this mode ~20 % slower than ``dfa``);
 * ``dfa-photonic``: ``s_k = photonic_feedback(key, e, B̃_k, readout) / √n_k`` with the realised
-  matrix ``B̃_k`` and the readout chain of an extracted ``photonic_model.npz``.
+  matrix ``B̃_k`` and the readout chain of an extracted ``photonic_model.npz``. With drift
+  (:class:`DriftFeedback`), batch ``i`` sees ``B̃_k(t_i) = B̃_k + J_k ΔT_i`` from the ring
+  temperatures ``ΔT_i`` (``(banks, d_R)``, relative to the last recalibration) fed to the epoch
+  as a scan input (:func:`photonic_dfa.network_model.drift.drifted_matrices`).
 
 The output layer always gets the true gradient. The optimiser is SGD with PyTorch's momentum
 (``v ← μ v + g``, ``θ ← θ − η v``). One epoch (shuffle, all batches, validation, test, alignment) is a
@@ -30,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from photonic_dfa.config.training import TrainingConfig
+from photonic_dfa.network_model.drift import drifted_matrices
 from photonic_dfa.network_model.readout import standard_normal
 from photonic_dfa.training.mlp import Params, forward, init_feedback, init_mlp, layer_sizes
 from photonic_dfa.training.mlp import normalise as _normalise
@@ -37,6 +41,7 @@ from photonic_dfa.training.mlp import normalise as _normalise
 __all__ = [
     "MANY_RUNS",
     "DataArrays",
+    "DriftFeedback",
     "EpochStats",
     "Feedback",
     "Hyper",
@@ -86,6 +91,19 @@ class Feedback(NamedTuple):
     B: tuple[jax.Array, ...]
     noise_mean: jax.Array
     noise_std: jax.Array
+
+
+class DriftFeedback(NamedTuple):
+    """The linearised drift of the realised matrices (``dfa-photonic`` with drift).
+
+    Attributes:
+        jac: per hidden layer ``(n_k, T, d_R, d_R)`` float32, ``∂B̃/∂T`` of each row tile (units
+            of B per K; axes: channel, ring), ``T = ceil(n_out / d_R)``.
+        tile_bank: per hidden layer ``(n_k, T)`` int32, the physical bank of each row tile.
+    """
+
+    jac: tuple[jax.Array, ...]
+    tile_bank: tuple[jax.Array, ...]
 
 
 class DataArrays(NamedTuple):
@@ -418,8 +436,16 @@ class Trainer:
         return state, fb
 
     # ---- compiled epoch ----------------------------------------------------------------------
-    def _epoch_impl(self, state: TrainState, fb: Feedback, data: DataArrays):
-        return self._epoch_runs([state], [fb], data, progress=self.on_batch is not None)[0]
+    def _epoch_impl(
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        drift: DriftFeedback | None = None,
+        dT: jax.Array | None = None,
+    ):
+        progress = self.on_batch is not None
+        return self._epoch_runs([state], [fb], data, progress=progress, drift=(drift, dT))[0]
 
     def _epoch_impl_quiet(self, state: TrainState, fb: Feedback, data: DataArrays):
         return self._epoch_runs([state], [fb], data, progress=False)[0]
@@ -461,12 +487,15 @@ class Trainer:
         *,
         progress: bool,
         order: tuple[jax.Array, jax.Array] | None = None,
+        drift: tuple[DriftFeedback | None, jax.Array | None] = (None, None),
     ) -> list[tuple[TrainState, EpochStats]]:
         """One epoch of ``len(states)`` runs as one ``lax.scan`` over the batches, whose step runs
         every run's train step in turn (one run: the single-run epoch).
 
         ``order``: ``(key, epoch)`` of one batch order for all runs (the input batch is gathered
         once per step); else each run shuffles with its own key. ``progress`` reports run 0.
+        ``drift``: the drift model and ``(n_batches, banks, d_R)`` ring temperatures, a scan input:
+        each step's feedback matrices are ``B̃ + J ΔT`` of that step.
         """
         cfg, hyper = self.config, self.hyper
         n = data.train_x.shape[0]
@@ -489,8 +518,12 @@ class Trainer:
         every = cfg.progress_every
         epoch = states[0].epoch
 
+        drift_fb, dT = drift
+        if drift_fb is not None and (dT is None or dT.shape[0] != n_batches):
+            raise ValueError(f"drift needs ring temperatures of shape ({n_batches}, banks, d_R)")
+
         def body(carry, xs):
-            idxs, m, i = xs
+            idxs, m, i, dT_i = xs
             batches = [
                 (jnp.take(data.train_x, ix, axis=0), jnp.take(data.train_y, ix, axis=0))
                 for ix in idxs
@@ -499,8 +532,12 @@ class Trainer:
             for r, (params, velocity, loss_sum, correct) in enumerate(carry):
                 x, y = batches[0] if order is not None else batches[r]
                 key = jax.random.fold_in(run_keys[r][1], i)
+                fb = fbs[r]
+                if drift_fb is not None:
+                    B_t = drifted_matrices(fb.B, drift_fb.jac, drift_fb.tile_bank, dT_i)
+                    fb = fb._replace(B=B_t)
                 params, velocity, l_b, c_b = train_step(
-                    params, velocity, x, y, m, fbs[r], key, hyper, self.readout
+                    params, velocity, x, y, m, fb, key, hyper, self.readout
                 )
                 out.append((params, velocity, loss_sum + l_b, correct + c_b))
             if progress:
@@ -516,7 +553,8 @@ class Trainer:
             return tuple(out), None
 
         init = tuple((st.params, st.velocity, jnp.float32(0.0), jnp.float32(0.0)) for st in states)
-        xs = (tuple(orders), mask, jnp.arange(n_batches, dtype=jnp.int32))
+        dT_xs = dT if drift_fb is not None else jnp.zeros((n_batches, 0), jnp.float32)
+        xs = (tuple(orders), mask, jnp.arange(n_batches, dtype=jnp.int32), dT_xs)
         finals, _ = jax.lax.scan(body, init, xs)
         return [
             self._end_of_epoch(st, fb, data, *final, k[2])
@@ -577,10 +615,24 @@ class Trainer:
             self.on_batch(int(epoch), int(batch), n_batches, float(loss), float(acc))
 
     def epoch(
-        self, state: TrainState, fb: Feedback, data: DataArrays
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        drift: DriftFeedback | None = None,
+        dT: Any = None,
     ) -> tuple[TrainState, EpochStats]:
-        """Run one epoch (compiled; ``state`` is donated: do not reuse it)."""
-        return self._epoch(state, fb, data)
+        """Run one epoch (compiled; ``state`` is donated: do not reuse it).
+
+        Args:
+            drift, dT: optional drift of B̃ (``dfa-photonic``): the model's Jacobians and the
+                ``(n_batches, banks, d_R)`` ring temperatures of this epoch's batches (K, relative
+                to the last recalibration; :func:`~photonic_dfa.network_model.drift.
+                recalibration_schedule`). Still one compiled epoch (temperatures are scan inputs).
+        """
+        if drift is None:
+            return self._epoch(state, fb, data)
+        return self._epoch(state, fb, data, drift, jnp.asarray(dT, jnp.float32))
 
     def epoch_many(
         self,

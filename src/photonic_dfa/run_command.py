@@ -94,6 +94,13 @@ def run(
     force: bool = typer.Option(
         False, "--force", help="Re-run every stage from scratch, discarding unfinished work."
     ),
+    preset: str | None = typer.Option(
+        None,
+        "--preset",
+        help="Start from a shipped preset, 'integrated' or 'bench' (every value cited in "
+        "photonic_dfa/config/presets/); the config file's sections override it.",
+        show_default=False,
+    ),
 ) -> None:
     """The whole pipeline: layout → sweep → extract → train → report (stages re-used when
     their inputs and settings are unchanged; an interrupted run continues where it stopped)."""
@@ -104,7 +111,7 @@ def run(
     from photonic_dfa.pipeline import run_pipeline
 
     console = Console(soft_wrap=True, highlight=False)
-    cfg = load_config(config, run={"data": str(data) if data is not None else None})
+    cfg = load_config(config, preset=preset, run={"data": str(data) if data is not None else None})
     hint = shlex.join(["photonic-dfa", *sys.argv[1:]])
     start = time.perf_counter()
     try:

@@ -35,6 +35,7 @@ def test_file_and_overrides(tmp_path):
         ("[layout]\npitch_um = 10\n", "smaller than the ring diameter + gap"),
         ("[layout]\nrings = 2\nradius_offsets_um = [0.0]\n", "needs one per ring"),
         ("[layout\n", "not valid TOML"),
+        ('preset = "lab"\n', "preset = 'lab' is not a shipped preset; use one of 'integrated'"),
     ],
 )
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, fragment):
@@ -58,3 +59,19 @@ def test_config_hash_changes_with_values():
     b = load_config(layout={"rings": 4}).layout
     assert config_hash(a) == config_hash(load_config().layout)
     assert config_hash(a) != config_hash(b)
+
+
+def test_presets_start_from_their_cited_values_and_the_file_overrides_them(tmp_path):
+    bench = load_config(preset="bench")
+    assert bench.preset == "bench"
+    assert bench.model.link_loss_dB == 14.5 and bench.model.adc_bits == 6  # from bench.toml
+    assert bench.layout == load_config().layout  # what the preset does not set stays default
+    path = tmp_path / "c.toml"
+    path.write_text('preset = "bench"\n[model]\nadc_bits = 8\n')
+    cfg = load_config(path)
+    assert (cfg.preset, cfg.model.adc_bits, cfg.model.link_loss_dB) == ("bench", 8, 14.5)
+    assert (
+        load_config(path, preset="integrated").model.link_loss_dB
+        == load_config().model.link_loss_dB
+    )
+    assert load_config().preset is None

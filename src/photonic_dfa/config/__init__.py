@@ -10,6 +10,10 @@
 
 Every section is optional (defaults apply); unknown sections or keys and out-of-range values fail at
 load time with one line naming the file, the key, the value and what is allowed.
+
+A top-level ``preset = "integrated" | "bench"`` starts from one of the shipped presets
+(``photonic_dfa/config/presets/<name>.toml``, every value cited there) instead of the defaults; the
+file's own sections then override the preset key by key.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import hashlib
 import json
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -32,6 +37,7 @@ from photonic_dfa.config.training import TrainingConfig
 from photonic_dfa.errors import ConfigError
 
 __all__ = [
+    "PRESETS",
     "CircuitConfig",
     "Config",
     "LayoutConfig",
@@ -52,13 +58,25 @@ class Config(StageConfig):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    preset: Literal["integrated", "bench"] | None = Field(
+        None, description="the shipped preset the sections started from (None: the defaults)"
+    )
 
 
-def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+#: the shipped presets (``presets/<name>.toml``)
+PRESETS = ("integrated", "bench")
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, preset: str | None = None, **overrides: Any
+) -> Config:
     """Load a TOML config (or the defaults if ``path`` is None) and apply section overrides.
 
     Args:
-        path: a TOML file with optional ``[layout]``, ``[circuit]``, ``[model]``, ``[training]``.
+        path: a TOML file with optional ``[layout]``, ``[circuit]``, ``[model]``, ``[training]``
+            and an optional top-level ``preset``.
+        preset: a shipped preset (:data:`PRESETS`) under the file's values; replaces the file's
+            own ``preset`` key.
         **overrides: per section, a dict of values that replace the file's (e.g. command-line
             options): ``load_config(p, layout={"rings": 4})``. ``None`` values are ignored.
 
@@ -66,22 +84,11 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         ConfigError: one line naming the file, key, value and the allowed range.
     """
     source = str(path) if path is not None else ""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config file {source!r} does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"config file {source!r} is a directory") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"{source}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
-                f"{exc.start}); TOML files must be UTF-8"
-            ) from None
+    data = _read_toml(path) if path is not None else {}
+    name = preset if preset is not None else data.pop("preset", None)
+    data.pop("preset", None)
+    if name is not None:
+        data = _with_preset(name, data, source)
     _resolve_paths(data, Path(path).parent if path is not None else None)
     for section, values in overrides.items():
         if values is None:
@@ -93,6 +100,44 @@ def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) ->
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source=source)) from None
+
+
+def _with_preset(name: Any, data: dict[str, Any], source: str) -> dict[str, Any]:
+    """The preset's sections with ``data``'s values over them, key by key."""
+    if name not in PRESETS:
+        where = f"{source}: " if source else ""
+        raise ConfigError(
+            f"{where}preset = {name!r} is not a shipped preset; use one of "
+            + ", ".join(repr(p) for p in PRESETS)
+        )
+    text = resources.files("photonic_dfa.config").joinpath("presets", f"{name}.toml").read_text()
+    merged: dict[str, Any] = tomllib.loads(text)
+    for section, values in data.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **values}
+        else:
+            merged[section] = values
+    merged["preset"] = name
+    return merged
+
+
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A config file's TOML, with one-line errors naming it."""
+    source = str(path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {source!r} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {source!r} is a directory") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); TOML files must be UTF-8"
+        ) from None
 
 
 #: config keys that name files, resolved relative to the config file's directory

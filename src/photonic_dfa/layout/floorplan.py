@@ -146,7 +146,9 @@ def _edge_array(cfg: LayoutConfig, plan: BankPlan) -> ArrayPlan:
         tree_y0_um=tree_y0,
         tree_pitch_um=EDGE_TREE_PITCH_UM,
         leaf_of_bank=tuple(lane_of_bank[b] for b in range(m)),
-        jog_x_um=tuple(round(jog0 + LANE_PITCH_UM * jogs_rel[lane_of_bank[b]], 3) for b in range(m)),
+        jog_x_um=tuple(
+            round(jog0 + LANE_PITCH_UM * jogs_rel[lane_of_bank[b]], 3) for b in range(m)
+        ),
         lane_y_um=lanes,
         feed_x_um=feeds,
     )

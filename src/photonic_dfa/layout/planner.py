@@ -38,15 +38,16 @@ from photonic_dfa.layout.schema import BankGeometry, HeaterGeometry, PortGeometr
 
 __all__ = [
     "BankPlan",
-    "edge_column_pitch_um",
-    "resolve_pads",
     "bank_geometry",
     "design_bank",
+    "edge_column_pitch_um",
+    "feed_x_um",
     "heater_length_um",
     "heater_outline",
     "plan_bank",
     "polygon_centroid",
     "racetrack_point",
+    "resolve_pads",
 ]
 
 #: distance from the bank's ports to the first/last coupling region (µm)

@@ -23,6 +23,10 @@ def summarise_layout(result: Any, cfg: LayoutConfig) -> dict[str, Any]:
             quantity("ring pitch", cfg.resolved_pitch_um(), "µm"),
             quantity("radius step between rings", cfg.radius_step_nm, "nm"),
             ["chip size (µm)", f"{width:.0f} × {height:.0f}"],
+            quantity("chip area", d.chip_area_mm2, "mm²"),
+            quantity("chip area per ring", d.area_per_ring_um2, "µm²"),
+            quantity(_contacts(d), len(d.pads)),
+            quantity("contact pitch", d.pad_pitch_um, "µm"),
         ],
         figures=["weight_bank.png", "bank.png"],
         resume="an interrupted layout is drawn again (it takes seconds)",
@@ -31,10 +35,15 @@ def summarise_layout(result: Any, cfg: LayoutConfig) -> dict[str, Any]:
     )
 
 
+def _contacts(d: Any) -> str:
+    return "flip-chip bumps" if d.pad_layout == "bump" else "pads on the chip edge"
+
+
 def layout_log_line(result: Any) -> str:
     """One line for the run's log."""
     d = result.description
     return (
         f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip "
-        f"{d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm"
+        f"{d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm ({d.chip_area_mm2:g} mm², "
+        f"{d.area_per_ring_um2:,.0f} µm² per ring), {len(d.pads)} {_contacts(d)}"
     )

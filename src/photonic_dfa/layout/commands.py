@@ -33,6 +33,9 @@ def layout(
         None, "--gap-nm", help="Bus gap (nm), both input and drop side."
     ),
     pitch_um: float | None = typer.Option(None, "--pitch-um", help="Ring pitch along the bus."),
+    pads: str | None = typer.Option(
+        None, "--pads", help="Contacts: edge (probe pads), bump (flip-chip) or auto."
+    ),
     check: bool = typer.Option(
         True, "--verify/--no-verify", help="Run `photonic-dfa verify` on the GDS (default)."
     ),
@@ -54,6 +57,7 @@ def layout(
         "gap_in_nm": gap_nm,
         "gap_drop_nm": gap_nm,
         "pitch_um": pitch_um,
+        "pads": pads,
     }
     cfg = load_config(config, layout=overrides).layout
     deck = load_rules(rules)

@@ -40,7 +40,8 @@ from photonic_dfa.layout.schema import BankGeometry, PortGeometry, RingGeometry
 
 __all__ = ["ArrayPlan", "mirror_bank_geometry", "plan_array"]
 
-TREE_LEVEL_DX_UM = 90.0
+#: x spacing of the tree levels: the MMI (25.5 µm) and an S-bend of two bend radii, + 4.5 µm
+TREE_LEVEL_DX_UM = 50.0
 #: generic PDK ``mmi1x2``: outputs 25.5 µm right of its input, ±0.625 µm from its axis
 MMI_LENGTH_UM = 25.5
 MMI_OUTPUT_DY_UM = 0.625

@@ -15,7 +15,7 @@ One bank, in its own coordinates (µm, x along the buses)::
        in ─────────────────────────────────────────────▶ through       y = 0 (input bus)
          lead │◀─pitch─▶│
                  ┃┃                 ┃┃                ┃┃               heater leads (metal)
-        [p0][p1][p2][p3] . . .                        [p2N-1]          heater pads, y < 0
+        [gnd][h0][h1] . . . [hN-1]   [cathode][out][anode]           pad (or bump) row, y < 0
 
 Ring ``i`` is meant for WDM channel ``i``. A ring is a racetrack: two half circles of the nominal
 radius ``R`` (a point of simphony's half-ring data) joined by two horizontal straights of

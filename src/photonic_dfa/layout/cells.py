@@ -288,7 +288,7 @@ def _draw_signal_lead(
     half_lead = plan.lead_width_um / 2
     ty_track = plan.track_y_um[i]
     px = plan.heater_pad_x_um[i]
-    pad_top = plan.pad_y_um + plan.pad_size_um / 2
+    pad_top = plan.pad_row_y_um[1 + i] + plan.pad_size_um / 2
     metal = c.shapes(layers.metal)
     metal.insert(kf.kdb.DBox(sx - half_lead, ty_track - half_lead, sx + half_lead, sy))
     metal.insert(
@@ -322,13 +322,13 @@ def _draw_ground_rail_and_pads(
     metal.insert(
         kf.kdb.DBox(
             gx - half_rail,
-            plan.pad_y_um + plan.pad_size_um / 2,
+            plan.pad_row_y_um[0] + plan.pad_size_um / 2,
             gx + half_rail,
             plan.rail_y_um + half_rail,
         )
     )
-    for px in plan.pad_x_um:
-        c.add_ref(cells["pad"]).dmove((px, plan.pad_y_um))
+    for px, py in zip(plan.pad_x_um, plan.pad_row_y_um, strict=True):
+        c.add_ref(cells["pad"]).dmove((px, py))
 
 
 def _draw_bus_ends(c: gf.Component, plan: BankPlan, cells: dict[str, gf.Component]) -> None:
@@ -359,13 +359,15 @@ def _draw_detector_leads(c: gf.Component, plan: BankPlan, layers: _BankLayers) -
     xc = plan.detector_x_um - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
     half = DETECTOR_LEAD_UM / 2
     dy = DETECTOR_CONTACT_Y_UM
-    pad_top = plan.pad_y_um + plan.pad_size_um / 2
     x_cat, x_out, x_an = plan.pad_x_um[-3:]
     joint = (y_thru + dy - half, y_drop_det - dy + half)
     y_out = (y_thru + dy + half + y_drop_det - dy - half) / 2
     metal = c.shapes(layers.metal)
     metal.insert(kf.kdb.DBox(xc, joint[0], xc + 2 * half, joint[1]))
-    for y, xp in ((y_thru - dy, x_cat), (y_out, x_out), (y_drop_det + dy, x_an)):
+    tops = [py + plan.pad_size_um / 2 for py in plan.pad_row_y_um[-3:]]
+    for y, xp, pad_top in zip(
+        (y_thru - dy, y_out, y_drop_det + dy), (x_cat, x_out, x_an), tops, strict=True
+    ):
         metal.insert(kf.kdb.DBox(xc, y - half, xp + half, y + half))
         metal.insert(kf.kdb.DBox(xp - half, pad_top, xp + half, y + half))
 
@@ -554,9 +556,9 @@ def _place_banks(c: gf.Component, plan: BankPlan, arr: ArrayPlan, bank: gf.Compo
     for b, ((ox, oy), mirrored) in enumerate(zip(arr.bank_origins_um, arr.mirrored, strict=True)):
         ref = c.add_ref(bank)
         ref.dcplx_trans = kf.kdb.DCplxTrans(1.0, 0.0, mirrored, ox, oy)
-        pad_y = oy - plan.pad_y_um if mirrored else oy + plan.pad_y_um
-        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True):
-            _label(c, f"b{b}.{net}", ox + px, pad_y)
+        sign = -1.0 if mirrored else 1.0
+        for net, px, py in zip(plan.pad_nets, plan.pad_x_um, plan.pad_row_y_um, strict=True):
+            _label(c, f"b{b}.{net}", ox + px, oy + sign * py)
 
 
 def _draw_splitter_tree(

@@ -73,6 +73,9 @@ RAIL_WIDTH_UM = 4.0
 RAIL_CLEARANCE_UM = 4.0
 #: clearance of a feed waveguide's vertical run from the bank's drop U-turn (µm)
 FEED_CLEARANCE_UM = 5.0
+#: bumps sit in two rows, staggered by half the pitch (as ``bump_pad_grid`` with an offset):
+#: the rows are ``sqrt(3)/2`` pitches apart, so that diagonal neighbours keep one pitch
+BUMP_ROW_DY_PER_PITCH = math.sqrt(3) / 2
 #: nets of a bank's pad row besides the heaters: shared heater ground, balanced detector pair
 GROUND_NET = "gnd"
 DETECTOR_NETS = ("pd_cathode", "pd_out", "pd_anode")
@@ -110,7 +113,8 @@ class BankPlan(BaseModel):
     track_y_um: tuple[float, ...]  # y of the horizontal routing track of ring i's signal lead
     pad_nets: tuple[str, ...]  # pad row, left to right: gnd, h0 … h{N-1}, detector nets
     pad_x_um: tuple[float, ...]
-    pad_y_um: float
+    pad_y_um: float  # centre line of the (upper) pad row
+    pad_row_y_um: tuple[float, ...]  # centre y of each pad; bumps: every other one a row lower
     pad_size_um: float
     pad_pitch_um: float
     pad_kind: Literal["edge", "bump"]  # probe pads (chip edge) or flip-chip bumps
@@ -200,7 +204,9 @@ class _PadRow:
 def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) -> BankPlan:
     """Compute the positions of rings, buses, heaters, via stacks, leads, detectors and pads of
     one bank (µm, bank coordinates), with probe pads or bumps (``pads``; default: as
-    :func:`resolve_pads` chooses for ``cfg``). Pure geometry: whether the via stacks fit inside
+    :func:`resolve_pads` chooses for ``cfg``). Pads are one row on the pad pitch; bumps two rows
+    staggered by half the bump pitch (every other contact in the lower row, its lead passing
+    between two bumps of the upper row), each bump one pitch from its neighbours. Pure geometry: whether the via stacks fit inside
     the rings is checked by the cell that draws the plan."""
     kind = pads or resolve_pads(cfg)
     size, pitch = (
@@ -211,10 +217,12 @@ def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) ->
     row = _ring_row(cfg)
     terminals, stubs = _via_points(cfg, row)
     ends = _bus_ends(row)
-    pad_row = _pad_row(row, ends.det_x, size, pitch)
+    pad_row = _pad_row(row, ends.det_x, size, pitch if kind == "edge" else pitch / 2)
     signal_x = [stubs[2 * i + 1][0] for i in range(row.n)]
     track, pad_y = _tracks(size, row.w, pad_row.heater_pads, signal_x)
     half_pad = size / 2
+    lower = math.ceil(BUMP_ROW_DY_PER_PITCH * pitch * 1000) / 1000 if kind == "bump" else 0.0
+    row_y = tuple(round(pad_y - (lower if k % 2 else 0.0), 3) for k in range(len(pad_row.pad_x)))
     x_min = min(ends.turn_x - row.w, pad_row.pad_x[0] - half_pad)
     x_max = pad_row.pad_x[-1] + half_pad
     y_max = max(ends.rail_y + RAIL_WIDTH_UM / 2, ends.return_y + DETECTOR_HALF_HEIGHT_UM)
@@ -238,6 +246,7 @@ def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) ->
         pad_nets=pad_row.pad_nets,
         pad_x_um=pad_row.pad_x,
         pad_y_um=pad_y,
+        pad_row_y_um=row_y,
         pad_size_um=size,
         pad_pitch_um=pitch,
         pad_kind=kind,
@@ -248,7 +257,7 @@ def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) ->
         detector_y_um=(ends.det_y0, ends.return_y),
         width_um=round(x_max - x_min, 3),
         x_min_um=round(x_min, 3),
-        y_min_um=round(pad_y - half_pad, 3),
+        y_min_um=round(min(row_y) - half_pad, 3),
         y_max_um=round(y_max, 3),
     )
 

@@ -157,11 +157,11 @@ def _electrical_plan(
         PadGeometry(
             bank=b,
             net=net,
-            center_um=(round(ox + px, 6), round(oy + sign * plan.pad_y_um, 6)),
+            center_um=(round(ox + px, 6), round(oy + sign * py, 6)),
             size_um=plan.pad_size_um,
         )
         for b, ox, oy, sign in placed
-        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True)
+        for net, px, py in zip(plan.pad_nets, plan.pad_x_um, plan.pad_row_y_um, strict=True)
     )
     detectors = tuple(
         DetectorGeometry(

@@ -260,3 +260,77 @@ def test_coupling_regions_hold_only_the_half_circles_of_the_coupler_data():
     assert sbend_min_radius_um(span, math.pi * 2.0) >= 5.0 - 1e-6
     with pytest.raises(ValueError, match="the room the drop bus's S-bends need"):
         LayoutConfig(rings=2, radius_step_nm=0.0, radius_offsets_um=(0.0, 2.0), pitch_um=25.0)
+
+
+def _chip_box(result):
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.read(str(result.gds_path))
+    return layout.top_cell().dbbox()
+
+
+def test_default_pads_sit_on_the_bottom_and_top_chip_edges(default_layout):
+    """Edge floorplan: every pad of an even bank touches the chip's bottom edge, every pad of an
+    odd (mirrored) bank its top edge; the area reported is the chip's."""
+    r = default_layout
+    d = r.description
+    box = _chip_box(r)
+    assert d.pad_layout == "edge"
+    assert (box.width(), box.height()) == pytest.approx(d.chip_size_um, abs=1e-3)
+    for p in d.pads:
+        half = p.size_um / 2
+        edge = (
+            p.center_um[1] - half - box.bottom
+            if p.bank % 2 == 0
+            else box.top - p.center_um[1] - half
+        )
+        assert edge == pytest.approx(0.0, abs=1e-3), (p.bank, p.net)
+    assert d.chip_area_mm2 == pytest.approx(d.chip_size_um[0] * d.chip_size_um[1] * 1e-6, rel=1e-3)
+    assert d.area_per_ring_um2 == pytest.approx(d.chip_area_mm2 * 1e6 / 80, rel=1e-3)
+    # mirrored banks: ring centres and ports mirrored, bus lengths as in bank 0
+    b0, b1 = d.banks[0], d.banks[1]
+    assert b1.bus_segments_um == b0.bus_segments_um
+    assert b1.rings[0].center_um[1] < b1.ports["in"].center_um[1]  # rings below the input bus
+    assert b0.rings[0].center_um[1] > b0.ports["in"].center_um[1]
+
+
+def test_auto_takes_edge_pads_while_they_fit_and_bumps_beyond():
+    from photonic_dfa.layout.planner import edge_column_pitch_um, resolve_pads
+
+    assert resolve_pads(LayoutConfig()) == "edge"
+    big = LayoutConfig(rings=16, banks=64)
+    pitch = edge_column_pitch_um(plan_bank(big, "edge"), big.bank_spacing_um)
+    assert 32 * pitch > big.max_chip_side_um  # 32 columns would be wider than the reticle
+    assert resolve_pads(big) == "bump"
+    assert resolve_pads(LayoutConfig(rings=16, banks=64, pads="edge")) == "edge"
+    default_pitch = edge_column_pitch_um(plan_bank(LayoutConfig(), "edge"), 30.0)
+    assert resolve_pads(LayoutConfig(max_chip_side_um=4 * default_pitch)) == "edge"
+    assert resolve_pads(LayoutConfig(max_chip_side_um=4 * default_pitch - 1.0)) == "bump"
+    plan = plan_bank(LayoutConfig(rings=16, banks=64))
+    assert (plan.pad_kind, plan.pad_size_um, plan.pad_pitch_um) == ("bump", 25.0, 50.0)
+
+
+def test_bump_array_is_smaller_than_pad_rows_and_verifies_clean(tmp_path):
+    result = write_layout(LayoutConfig(rings=4, banks=3, pads="bump"), tmp_path)
+    d = result.description
+    assert d.pad_layout == "bump" and d.pad_pitch_um == 50.0
+    check_gds_matches_json(result)
+    assert result.report is not None and result.report.ok, result.report.table()
+    edge = write_layout(LayoutConfig(rings=4, banks=3, pads="edge"), tmp_path / "edge")
+    assert d.chip_area_mm2 < edge.description.chip_area_mm2
+
+
+@pytest.mark.parametrize(
+    ("patch", "fragment"),
+    [
+        ({"bump_size_um": 60.0, "bump_pitch_um": 50.0}, "bump_pitch_um = 50 must exceed"),
+        ({"pads": "wirebond"}, "pads"),
+        ({"bump_pitch_um": 30.0}, "bump_pitch_um"),
+    ],
+)
+def test_bad_pad_settings_are_refused(patch, fragment):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=fragment):
+        LayoutConfig(**patch)

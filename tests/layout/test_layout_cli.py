@@ -23,7 +23,7 @@ def test_layout_command_writes_files_and_summary(tmp_path):
     proc = run_cli("layout", "--rings", "10", "--banks", "8", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "8 bank(s) × 10 ring(s) = 80 rings" in proc.stdout
-    assert "chip" in proc.stdout and "112 pads" in proc.stdout
+    assert "chip" in proc.stdout and "112 pads (on the chip edge, 80 µm on 100 µm)" in proc.stdout
     assert "verify weight_bank.gds: 80 heaters, 16 detectors, 112 pads" in proc.stdout
     assert "clean" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == [
@@ -76,6 +76,7 @@ def test_verify_exit_status_and_table(tmp_path):
         (["--rings", "0"], "layout.rings = 0"),
         (["--radius-um", "-3"], "layout.radius_um = -3.0"),
         (["--pitch-um", "12"], "smaller than the ring diameter + gap"),
+        (["--pads", "wirebond"], "layout.pads = 'wirebond': Input should be 'edge', 'bump'"),
     ],
 )
 def test_bad_options_fail_with_one_line_and_write_nothing(tmp_path, args, fragment):

@@ -180,3 +180,60 @@ def test_1024_rings_verify_clean(tmp_path):
     assert result.report is not None and result.report.ok, result.report.table()
     assert result.report.counts["rings"] == 1024
     assert result.report.counts["pads"] == 64 * (16 + 4)
+    assert result.description.pad_layout == "bump"
+
+
+@pytest.fixture(scope="module")
+def bumps(tmp_path_factory):
+    """A 3-ring, 2-bank array with flip-chip bumps."""
+    cfg = LayoutConfig(rings=3, banks=2, pads="bump")
+    result = write_layout(cfg, tmp_path_factory.mktemp("bumps"))
+    assert result.report is not None and result.report.ok, result.report.table()
+    return result, plan_bank(cfg)
+
+
+def _octagon(x: float, y: float, across: float) -> kdb.DPolygon:
+    r = across / 2 / math.cos(math.pi / 8)
+    return kdb.DPolygon(
+        [
+            kdb.DPoint(
+                x + r * math.cos(math.pi / 8 + k * math.pi / 4),
+                y + r * math.sin(math.pi / 8 + k * math.pi / 4),
+            )
+            for k in range(8)
+        ]
+    )
+
+
+def test_bump_too_small_is_reported(bumps, tmp_path):
+    result, plan = bumps
+    layout, top, path = _copy(result, tmp_path)
+    x, y, half = plan.heater_pad_x_um[1], plan.pad_y_um, plan.pad_size_um / 2
+    box = kdb.DBox(x - half + 0.01, y - half + 0.01, x + half - 0.01, y + half - 0.01)
+    assert _erase(layout, top, M3, box) >= 1
+    assert _erase(layout, top, PADOPEN, box) == 1
+    top.shapes(layout.layer(*M3)).insert(_octagon(x, y, 15.0))
+    top.shapes(layout.layer(*M3)).insert(kdb.DBox(x - 1.5, y + 7, x + 1.5, y + half + 1))
+    top.shapes(layout.layer(*PADOPEN)).insert(_octagon(x, y, 10.0))
+    layout.write(str(path))
+    report = verify_gds(path)
+    assert [(v.rule, round(v.x_um, 1), round(v.y_um, 1)) for v in report.violations] == [
+        ("bump.size", round(x, 1), round(y, 1))
+    ]
+
+
+def test_bump_too_close_is_reported(bumps, tmp_path):
+    result, plan = bumps
+    layout, top, path = _copy(result, tmp_path)
+    # a second bump 30 µm right of the last detector bump, on the same M3 (so not floating)
+    x, y = plan.pad_x_um[-1] + 30.0, plan.pad_y_um
+    top.shapes(layout.layer(*M3)).insert(_octagon(x, y, plan.pad_size_um))
+    top.shapes(layout.layer(*M3)).insert(kdb.DBox(x - 30.0, y - 1.5, x, y + 1.5))
+    top.shapes(layout.layer(*PADOPEN)).insert(_octagon(x, y, plan.pad_size_um - 5.0))
+    layout.write(str(path))
+    report = verify_gds(path)
+    close = [v for v in report.violations if v.rule == "bump.pitch"]
+    assert len(close) == 1 and "30.0 µm apart < 40 µm" in close[0].message
+    assert close[0].x_um == pytest.approx(x - 15.0, abs=0.1)
+    # the two bumps share a net: that is a short as well
+    assert any(v.rule == "pad.shorted" for v in report.violations)

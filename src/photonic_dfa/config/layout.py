@@ -11,6 +11,11 @@ from photonic_dfa.config._base import StageConfig
 
 __all__ = ["RING_CLEARANCE_UM", "LayoutConfig"]
 
+#: 1:1 field of a lithography scanner, the largest die printed in one exposure: 26 × 33 mm
+#: (ASML NXT/XT full field); ``pads = "auto"`` puts the pads on the chip edge only while the chip
+#: this needs keeps both sides within :attr:`LayoutConfig.max_chip_side_um` (default: 26 mm)
+RETICLE_SIDE_UM = 26000.0
+
 #: clearance between neighbouring rings (µm): the heater-to-heater space of the DRC deck
 #: (:mod:`photonic_dfa.layout.rules`), which also keeps the waveguides >= 0.2 µm apart
 RING_CLEARANCE_UM = 1.0
@@ -30,9 +35,14 @@ class LayoutConfig(StageConfig):
     which staggers the cold resonances by about one channel spacing per ring. A radius offset δ is
     drawn as two vertical straight sections of π·δ at the ring's sides, away from both buses (same
     round trip as a circle of radius R + δ), so each coupling region is exactly simphony's half-ring
-    data point; the drop bus steps (raised-cosine S-bends) to follow the taller rings. Each heater (as wide as the
-    ring at most) reaches M3 through two via stacks inside its ring; pads (>= 75 µm on >= 100 µm
-    centres) sit in one row per bank: one per heater, a shared ground, three for the detectors.
+    data point; the drop bus steps (raised-cosine S-bends) to follow the taller rings. Each heater
+    (as wide as the ring at most) reaches M3 through two via stacks inside its ring. Each bank has
+    N + 4 contacts in one row: one per heater, a shared ground, three for the detectors. With
+    ``pads = "edge"`` they are probe/wire-bond pads (>= 75 µm on >= 100 µm centres) on the chip's
+    bottom and top edges (banks side by side in pairs, the upper one mirrored); with
+    ``pads = "bump"`` they are flip-chip bumps (``bump_size_um`` on ``bump_pitch_um``) below each
+    bank of a stack of banks; ``auto`` takes the edge while the chip's long side stays within
+    ``max_chip_side_um``.
     """
 
     rings: int = Field(10, ge=1, le=64, description="rings per bank N (= WDM channels)")
@@ -68,6 +78,26 @@ class LayoutConfig(StageConfig):
     )
     pad_pitch_um: float = Field(
         100.0, ge=100.0, le=500.0, description="pad centre spacing along a pad row (µm), >= 100"
+    )
+    pads: Literal["edge", "bump", "auto"] = Field(
+        "auto",
+        description="contacts: probe pads on the chip edge, flip-chip bumps, or edge while it fits",
+    )
+    bump_size_um: float = Field(
+        25.0,
+        ge=20.0,
+        le=200.0,
+        description="flip-chip bump (octagon across flats, µm): Cu-pillar micro-bumps are "
+        "20-25 µm (Xilinx Virtex-7 2000T on CoWoS: 45 µm pitch)",
+    )
+    bump_pitch_um: float = Field(
+        50.0, ge=40.0, le=500.0, description="bump centre spacing along a bump row (µm), >= 40"
+    )
+    max_chip_side_um: float = Field(
+        RETICLE_SIDE_UM,
+        gt=0.0,
+        le=1e6,
+        description="pads = auto: edge pads while the chip's long side stays within this (µm)",
     )
     via_stack_um: float = Field(
         3.0,
@@ -112,6 +142,11 @@ class LayoutConfig(StageConfig):
             raise ValueError(
                 f"pad_pitch_um = {self.pad_pitch_um:g} must exceed pad_size_um = "
                 f"{self.pad_size_um:g} (pads would touch)"
+            )
+        if self.bump_pitch_um <= self.bump_size_um:
+            raise ValueError(
+                f"bump_pitch_um = {self.bump_pitch_um:g} must exceed bump_size_um = "
+                f"{self.bump_size_um:g} (bumps would touch)"
             )
         return self
 

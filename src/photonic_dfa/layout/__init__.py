@@ -1,7 +1,8 @@
 """Layout stage: gdsfactory cells of the microring weight-bank array and ``layout.json``.
 
 The schema of ``layout.json`` (:mod:`photonic_dfa.layout.schema`, what later stages read) and the
-planner (:mod:`photonic_dfa.layout.planner`, where everything of a bank goes) need only pydantic and
+planner (:mod:`photonic_dfa.layout.planner`, where everything of a bank goes; :func:`resolve_pads`,
+edge pads or bumps) and the floorplan (:mod:`photonic_dfa.layout.floorplan`) need only pydantic and
 numpy; the cells and the writer import gdsfactory, the verifier (:func:`verify_gds`, rules in
 :class:`DrcRules`) KLayout, so they are loaded on first use.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from photonic_dfa.layout.planner import design_bank, plan_bank
+from photonic_dfa.layout.planner import design_bank, plan_bank, resolve_pads
 from photonic_dfa.layout.schema import (
     LAYOUT_SCHEMA,
     LAYOUT_SCHEMA_VERSION,
@@ -39,6 +40,7 @@ __all__ = [
     "design_bank",
     "load_layout",
     "plan_bank",
+    "resolve_pads",
     "ring_heater",
     "verify_gds",
     "weight_bank",

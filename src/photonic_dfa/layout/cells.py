@@ -9,9 +9,11 @@ must be active (:func:`activate_pdk`); nothing here activates it on import.
   signal lead runs to its own pad, its ground lead to the bank's ground rail and ground pad
   (N + 1 heater pads). The through and drop ports end on two of the PDK's germanium detectors
   (``ge_detector_straight_si_contacts``) wired in series as a balanced pair (three more pads);
-  the add port ends on the PDK's ``terminator``. Pads are the PDK's ``pad`` with a PADOPEN window.
+  the add port ends on the PDK's ``terminator``. Contacts are the PDK's ``pad`` with a PADOPEN
+  window (probe pads) or its ``bump_pad`` octagon with an octagonal PADOPEN window (bumps).
 * :func:`bank_array` — M banks fed from one grating coupler through a 1×M MMI tree, plus a
-  loopback pair of grating couplers for fibre alignment.
+  loopback pair of grating couplers for fibre alignment, on the floorplan of
+  :mod:`photonic_dfa.layout.floorplan` (pads on the chip edge, or a stack of banks with bumps).
 
 Every pad carries a text label (TEXT layer) naming its bank and net; each coupling region is
 covered by a DRC_MARKER box (the intended sub-rule bus gap, waived by the DRC deck).
@@ -28,6 +30,7 @@ import kfactory as kf
 import numpy as np
 
 from photonic_dfa.config.layout import LayoutConfig
+from photonic_dfa.layout.floorplan import TREE_LEVEL_DX_UM, ArrayPlan, plan_array
 from photonic_dfa.layout.planner import (
     BEND_RADIUS_UM,
     DETECTOR_CONTACT_X_UM,
@@ -49,6 +52,7 @@ __all__ = [
     "ArrayPlan",
     "activate_pdk",
     "bank_array",
+    "plan_array",
     "ring_heater",
     "weight_bank",
 ]
@@ -67,7 +71,6 @@ LAYERS: dict[str, tuple[int, int]] = {
     "drc_marker": (205, 0),  # DRC_MARKER: intended coupling gaps
 }
 
-TREE_LEVEL_DX_UM = 90.0
 #: PADOPEN window inset from the pad metal's edge (µm)
 PAD_OPENING_INSET_UM = 2.5
 #: centre spacing of the fibre-array grating couplers (µm): the standard 127 µm fibre pitch
@@ -145,16 +148,34 @@ def _pdk_cells(plan: BankPlan) -> dict[str, gf.Component]:
     """The generic PDK cells a bank places (cached by gdsfactory)."""
     vs = plan.via_stack_um
     inset = PAD_OPENING_INSET_UM
-    return {
-        "via_stack": gf.components.via_stack_heater_mtop(size=(vs, vs)),
-        "pad": gf.components.pad(
+    if plan.pad_kind == "bump":
+        pad = _bump(plan.pad_size_um)
+    else:
+        pad = gf.components.pad(
             size=(plan.pad_size_um, plan.pad_size_um),
             bbox_layers=("PADOPEN",),
             bbox_offsets=(-inset,),
-        ),
+        )
+    return {
+        "via_stack": gf.components.via_stack_heater_mtop(size=(vs, vs)),
+        "pad": pad,
         "detector": gf.components.ge_detector_straight_si_contacts(),
         "terminator": gf.components.terminator(),
     }
+
+
+def _bump(size_um: float) -> gf.Component:
+    """A flip-chip bump ``size_um`` across flats: the generic PDK's ``bump_pad`` octagon on MTOP
+    (no via stack: the M3 leads land on it) with an octagonal PADOPEN window inset by
+    :data:`PAD_OPENING_INSET_UM`."""
+    side = size_um / (1 + math.sqrt(2))
+    window = (size_um - 2 * PAD_OPENING_INSET_UM) / (1 + math.sqrt(2))
+
+    def draw(c: gf.Component) -> None:
+        c.add_ref(gf.components.bump_pad(size=side, layer="MTOP", add_via=False))
+        c.add_ref(gf.components.octagon(side_length=window, layer="PADOPEN"))
+
+    return _new_cell(f"bump_{size_um:g}", draw)
 
 
 def _check_fits(plan: BankPlan) -> None:
@@ -273,7 +294,7 @@ def _draw_signal_lead(
     half_lead = plan.lead_width_um / 2
     ty_track = plan.track_y_um[i]
     px = plan.heater_pad_x_um[i]
-    pad_top = plan.pad_y_um + plan.pad_size_um / 2
+    pad_top = plan.pad_row_y_um[1 + i] + plan.pad_size_um / 2
     metal = c.shapes(layers.metal)
     metal.insert(kf.kdb.DBox(sx - half_lead, ty_track - half_lead, sx + half_lead, sy))
     metal.insert(
@@ -307,13 +328,13 @@ def _draw_ground_rail_and_pads(
     metal.insert(
         kf.kdb.DBox(
             gx - half_rail,
-            plan.pad_y_um + plan.pad_size_um / 2,
+            plan.pad_row_y_um[0] + plan.pad_size_um / 2,
             gx + half_rail,
             plan.rail_y_um + half_rail,
         )
     )
-    for px in plan.pad_x_um:
-        c.add_ref(cells["pad"]).dmove((px, plan.pad_y_um))
+    for px, py in zip(plan.pad_x_um, plan.pad_row_y_um, strict=True):
+        c.add_ref(cells["pad"]).dmove((px, py))
 
 
 def _draw_bus_ends(c: gf.Component, plan: BankPlan, cells: dict[str, gf.Component]) -> None:
@@ -344,13 +365,15 @@ def _draw_detector_leads(c: gf.Component, plan: BankPlan, layers: _BankLayers) -
     xc = plan.detector_x_um - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
     half = DETECTOR_LEAD_UM / 2
     dy = DETECTOR_CONTACT_Y_UM
-    pad_top = plan.pad_y_um + plan.pad_size_um / 2
     x_cat, x_out, x_an = plan.pad_x_um[-3:]
     joint = (y_thru + dy - half, y_drop_det - dy + half)
     y_out = (y_thru + dy + half + y_drop_det - dy - half) / 2
     metal = c.shapes(layers.metal)
     metal.insert(kf.kdb.DBox(xc, joint[0], xc + 2 * half, joint[1]))
-    for y, xp in ((y_thru - dy, x_cat), (y_out, x_out), (y_drop_det + dy, x_an)):
+    tops = [py + plan.pad_size_um / 2 for py in plan.pad_row_y_um[-3:]]
+    for y, xp, pad_top in zip(
+        (y_thru - dy, y_out, y_drop_det + dy), (x_cat, x_out, x_an), tops, strict=True
+    ):
         metal.insert(kf.kdb.DBox(xc, y - half, xp + half, y + half))
         metal.insert(kf.kdb.DBox(xp - half, pad_top, xp + half, y + half))
 
@@ -405,7 +428,8 @@ def weight_bank(cfg: LayoutConfig) -> gf.Component:
         c.info["ring_y_um"] = plan.ring_y_um
         c.info["drop_y_um"] = plan.drop_y_um
         c.info["n_pads"] = len(plan.pad_x_um)
-        c.info["pad_pitch_um"] = cfg.pad_pitch_um
+        c.info["pad_pitch_um"] = plan.pad_pitch_um
+        c.info["pad_kind"] = plan.pad_kind
 
     return _new_cell(f"weight_bank_N{cfg.rings}_{_key(cfg)}", draw)
 
@@ -452,40 +476,28 @@ def ring_heater(
     return weight_bank(cfg)
 
 
-@dataclass(frozen=True)
-class ArrayPlan:
-    """Placement of the banks and of the splitter tree in the array (chip coordinates, µm)."""
-
-    bank_origins_um: tuple[tuple[float, float], ...]
-    bank_pitch_um: float
-    tree_levels: int
-    tree_x0_um: float
-    feed_x_um: float  # x of the vertical run of each bank's feed waveguide
-
-
-def plan_array(cfg: LayoutConfig, plan: BankPlan) -> ArrayPlan:
-    """Where each bank sits: stacked in y, splitter tree and grating couplers to the left."""
-    height = plan.y_max_um - plan.y_min_um
-    pitch = round(max(height + cfg.bank_spacing_um, 4 * BEND_RADIUS_UM + 10.0), 3)
-    levels = math.ceil(math.log2(cfg.banks)) if cfg.banks > 1 else 0
-    # the feed of each bank runs left of its pads, so no waveguide runs under a pad
-    feed_x = plan.x_min_um - BEND_RADIUS_UM - 10.0
-    mmi_length = 25.5  # generic PDK mmi1x2: input at x = -10, outputs at x = 15.5
-    tree_x0 = feed_x - BEND_RADIUS_UM - 5.0 - mmi_length - max(levels - 1, 0) * TREE_LEVEL_DX_UM
-    origins = tuple((0.0, round(b * pitch, 3)) for b in range(cfg.banks))
-    return ArrayPlan(
-        bank_origins_um=origins,
-        bank_pitch_um=pitch,
-        tree_levels=levels,
-        tree_x0_um=tree_x0,
-        feed_x_um=feed_x,
-    )
-
-
 def _route(c: gf.Component, points: list[tuple[float, float]]) -> None:
     """A waveguide along Manhattan ``points`` with circular bends of :data:`BEND_RADIUS_UM`."""
     path = gf.path.smooth(points=np.array(points), radius=BEND_RADIUS_UM, bend=gf.path.arc)
     c.add_ref(path.extrude(cross_section="strip"))
+
+
+def _manhattan_corners(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """``points`` without repeated points (within 1 nm) and without points on a straight line
+    between their neighbours: only the corners of the path remain."""
+    out: list[tuple[float, float]] = []
+    for p in points:
+        if out and abs(p[0] - out[-1][0]) < 1e-3 and abs(p[1] - out[-1][1]) < 1e-3:
+            continue
+        if len(out) >= 2:
+            (x0, y0), (x1, y1) = out[-2], out[-1]
+            if (abs(x0 - x1) < 1e-3 and abs(x1 - p[0]) < 1e-3) or (
+                abs(y0 - y1) < 1e-3 and abs(y1 - p[1]) < 1e-3
+            ):
+                out[-1] = p
+                continue
+        out.append(p)
+    return out
 
 
 def _s_route(c: gf.Component, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -517,6 +529,7 @@ class _Tree:
 
     levels: int
     pitch: float
+    y0: float
     outputs: dict[tuple[int, int], tuple[float, float]] = field(default_factory=dict)
     root_in: tuple[float, float] = (0.0, 0.0)
     unused: list[str] = field(default_factory=list)
@@ -524,7 +537,7 @@ class _Tree:
     def node_y(self, level: int, k: int) -> float:
         """y of node ``k`` of ``level``: it covers the virtual leaves [k·2^(L-l), (k+1)·2^(L-l))."""
         span = 2 ** (self.levels - level)
-        return (k * span + (span - 1) / 2) * self.pitch
+        return self.y0 + (k * span + (span - 1) / 2) * self.pitch
 
 
 def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
@@ -540,15 +553,18 @@ def _draw_array(c: gf.Component, cfg: LayoutConfig) -> None:
     c.info["bank_pitch_um"] = arr.bank_pitch_um
     c.info["splitter_levels"] = arr.tree_levels
     c.info["n_pads"] = cfg.banks * len(plan.pad_x_um)
+    c.info["pad_kind"] = plan.pad_kind
 
 
 def _place_banks(c: gf.Component, plan: BankPlan, arr: ArrayPlan, bank: gf.Component) -> None:
-    """One instance of ``bank`` per origin, each pad labelled ``b<bank>.<net>``."""
-    for b, (ox, oy) in enumerate(arr.bank_origins_um):
+    """One instance of ``bank`` per origin (mirrored in y where planned so), each pad labelled
+    ``b<bank>.<net>``."""
+    for b, ((ox, oy), mirrored) in enumerate(zip(arr.bank_origins_um, arr.mirrored, strict=True)):
         ref = c.add_ref(bank)
-        ref.dmove((ox, oy))
-        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True):
-            _label(c, f"b{b}.{net}", ox + px, oy + plan.pad_y_um)
+        ref.dcplx_trans = kf.kdb.DCplxTrans(1.0, 0.0, mirrored, ox, oy)
+        sign = -1.0 if mirrored else 1.0
+        for net, px, py in zip(plan.pad_nets, plan.pad_x_um, plan.pad_row_y_um, strict=True):
+            _label(c, f"b{b}.{net}", ox + px, oy + sign * py)
 
 
 def _draw_splitter_tree(
@@ -558,7 +574,7 @@ def _draw_splitter_tree(
     mmi = gf.components.mmi1x2()
     if arr.tree_levels == 0:
         return arr.bank_origins_um[0], []
-    tree = _Tree(levels=arr.tree_levels, pitch=arr.bank_pitch_um)
+    tree = _Tree(levels=arr.tree_levels, pitch=arr.tree_pitch_um, y0=arr.tree_y0_um)
     term = gf.components.terminator()
     for level in range(tree.levels):
         _draw_tree_level(c, cfg, arr, tree, mmi, term, level)
@@ -601,14 +617,19 @@ def _draw_tree_level(
 def _connect_tree_leaves(
     c: gf.Component, cfg: LayoutConfig, arr: ArrayPlan, tree: _Tree, term: gf.Component
 ) -> None:
-    """Each output of the last level to its bank's input port, or terminated if it has none."""
+    """Each output of the last level to its bank's input port (by the bank's jog, lane and feed
+    of the floorplan), or terminated if it has none."""
+    bank_of_leaf = {leaf: b for b, leaf in enumerate(arr.leaf_of_bank)}
     for child in range(2**tree.levels):
         out = tree.outputs.get((tree.levels - 1, child))
         if out is None:
             continue
-        if child < cfg.banks:
-            bx, by = arr.bank_origins_um[child]
-            _route(c, [out, (arr.feed_x_um, out[1]), (arr.feed_x_um, by), (bx, by)])
+        if child in bank_of_leaf:
+            b = bank_of_leaf[child]
+            bx, by = arr.bank_origins_um[b]
+            jog, lane, feed = arr.jog_x_um[b], arr.lane_y_um[b], arr.feed_x_um[b]
+            points = [out, (jog, out[1]), (jog, lane), (feed, lane), (feed, by), (bx, by)]
+            _route(c, _manhattan_corners(points))
         else:  # an MMI output with no bank: terminated
             c.add_ref(term).dmove(out)
             tree.unused.append(f"tree_output_{child}")

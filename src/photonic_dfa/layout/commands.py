@@ -33,6 +33,9 @@ def layout(
         None, "--gap-nm", help="Bus gap (nm), both input and drop side."
     ),
     pitch_um: float | None = typer.Option(None, "--pitch-um", help="Ring pitch along the bus."),
+    pads: str | None = typer.Option(
+        None, "--pads", help="Contacts: edge (probe pads), bump (flip-chip) or auto."
+    ),
     check: bool = typer.Option(
         True, "--verify/--no-verify", help="Run `photonic-dfa verify` on the GDS (default)."
     ),
@@ -54,6 +57,7 @@ def layout(
         "gap_in_nm": gap_nm,
         "gap_drop_nm": gap_nm,
         "pitch_um": pitch_um,
+        "pads": pads,
     }
     cfg = load_config(config, layout=overrides).layout
     deck = load_rules(rules)
@@ -71,7 +75,10 @@ def layout(
         f"[bold]layout[/]: {d.n_banks} bank(s) × {d.n_rings} ring(s) = "
         f"{d.n_banks * d.n_rings} rings with heaters, R = {cfg.radius_um:g} µm, gaps "
         f"{cfg.gap_in_nm:g}/{cfg.gap_drop_nm:g} nm, pitch {cfg.resolved_pitch_um():g} µm; "
-        f"chip {d.chip_size_um[0]:.1f} × {d.chip_size_um[1]:.1f} µm, {len(d.pads)} pads "
+        f"chip {d.chip_size_um[0]:.1f} × {d.chip_size_um[1]:.1f} µm = {d.chip_area_mm2:g} mm² "
+        f"({d.area_per_ring_um2:,.0f} µm² per ring), {len(d.pads)} pads "
+        f"({'flip-chip bumps' if d.pad_layout == 'bump' else 'on the chip edge'}, "
+        f"{d.pads[0].size_um:g} µm on {d.pad_pitch_um:g} µm) "
         f"({time.perf_counter() - start:.1f} s)",
         highlight=False,
     )

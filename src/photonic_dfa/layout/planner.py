@@ -15,7 +15,7 @@ One bank, in its own coordinates (µm, x along the buses)::
        in ─────────────────────────────────────────────▶ through       y = 0 (input bus)
          lead │◀─pitch─▶│
                  ┃┃                 ┃┃                ┃┃               heater leads (metal)
-        [p0][p1][p2][p3] . . .                        [p2N-1]          heater pads, y < 0
+        [gnd][h0][h1] . . . [hN-1]   [cathode][out][anode]           pad (or bump) row, y < 0
 
 Ring ``i`` is meant for WDM channel ``i``. A ring is a racetrack: two half circles of the nominal
 radius ``R`` (a point of simphony's half-ring data) joined by two *vertical* straights of
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -44,12 +45,15 @@ __all__ = [
     "bank_geometry",
     "design_bank",
     "drop_bus_path",
+    "edge_column_pitch_um",
+    "feed_x_um",
     "heater_length_um",
     "heater_outline",
     "plan_bank",
     "polygon_centroid",
     "racetrack_arc",
     "racetrack_point",
+    "resolve_pads",
     "sbend_min_radius_um",
 ]
 
@@ -76,6 +80,11 @@ DETECTOR_LEAD_UM = 10.0
 #: M3 ground rail width and its clearance above the drop U-turn (µm)
 RAIL_WIDTH_UM = 4.0
 RAIL_CLEARANCE_UM = 4.0
+#: clearance of a feed waveguide's vertical run from the bank's drop U-turn (µm)
+FEED_CLEARANCE_UM = 5.0
+#: bumps sit in two rows, staggered by half the pitch (as ``bump_pad_grid`` with an offset):
+#: the rows are ``sqrt(3)/2`` pitches apart, so that diagonal neighbours keep one pitch
+BUMP_ROW_DY_PER_PITCH = math.sqrt(3) / 2
 #: nets of a bank's pad row besides the heaters: shared heater ground, balanced detector pair
 GROUND_NET = "gnd"
 DETECTOR_NETS = ("pd_cathode", "pd_out", "pd_anode")
@@ -114,8 +123,11 @@ class BankPlan(BaseModel):
     track_y_um: tuple[float, ...]  # y of the horizontal routing track of ring i's signal lead
     pad_nets: tuple[str, ...]  # pad row, left to right: gnd, h0 … h{N-1}, detector nets
     pad_x_um: tuple[float, ...]
-    pad_y_um: float
+    pad_y_um: float  # centre line of the (upper) pad row
+    pad_row_y_um: tuple[float, ...]  # centre y of each pad; bumps: every other one a row lower
     pad_size_um: float
+    pad_pitch_um: float
+    pad_kind: Literal["edge", "bump"]  # probe pads (chip edge) or flip-chip bumps
     rail_y_um: float  # centre line of the ground rail
     return_y_um: float  # drop U-turn: height of the waveguide back to the drop detector
     turn_x_um: float  # x of the U-turn's vertical run
@@ -250,19 +262,30 @@ class _PadRow:
     heater_pads: list[float]
 
 
-def plan_bank(cfg: LayoutConfig) -> BankPlan:
+def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) -> BankPlan:
     """Compute the positions of rings, buses, heaters, via stacks, leads, detectors and pads of
-    one bank (µm, bank coordinates). Pure geometry: whether the via stacks fit inside the rings is
-    checked by the cell that draws the plan."""
+    one bank (µm, bank coordinates), with probe pads or bumps (``pads``; default: as
+    :func:`resolve_pads` chooses for ``cfg``). Pads are one row on the pad pitch; bumps two rows
+    staggered by half the bump pitch (every other contact in the lower row, its lead passing
+    between two bumps of the upper row), each bump one pitch from its neighbours. Pure geometry: whether the via stacks fit inside
+    the rings is checked by the cell that draws the plan."""
+    kind = pads or resolve_pads(cfg)
+    size, pitch = (
+        (cfg.pad_size_um, cfg.pad_pitch_um)
+        if kind == "edge"
+        else (cfg.bump_size_um, cfg.bump_pitch_um)
+    )
     row = _ring_row(cfg)
     terminals, stubs = _via_points(cfg, row)
     ends = _bus_ends(row)
-    pads = _pad_row(cfg, row, ends.det_x)
+    pad_row = _pad_row(row, ends.det_x, size, pitch if kind == "edge" else pitch / 2)
     signal_x = [stubs[2 * i + 1][0] for i in range(row.n)]
-    track, pad_y = _tracks(cfg, row.w, pads.heater_pads, signal_x)
-    half_pad = cfg.pad_size_um / 2
-    x_min = min(ends.turn_x - row.w, pads.pad_x[0] - half_pad)
-    x_max = pads.pad_x[-1] + half_pad
+    track, pad_y = _tracks(size, row.w, pad_row.heater_pads, signal_x)
+    half_pad = size / 2
+    lower = math.ceil(BUMP_ROW_DY_PER_PITCH * pitch * 1000) / 1000 if kind == "bump" else 0.0
+    row_y = tuple(round(pad_y - (lower if k % 2 else 0.0), 3) for k in range(len(pad_row.pad_x)))
+    x_min = min(ends.turn_x - row.w, pad_row.pad_x[0] - half_pad)
+    x_max = pad_row.pad_x[-1] + half_pad
     y_max = max(ends.rail_y + RAIL_WIDTH_UM / 2, ends.return_y + DETECTOR_HALF_HEIGHT_UM)
     return BankPlan(
         n_rings=row.n,
@@ -282,10 +305,13 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         via_stack_um=cfg.via_stack_um,
         lead_width_um=LEAD_WIDTH_UM,
         track_y_um=track,
-        pad_nets=pads.pad_nets,
-        pad_x_um=pads.pad_x,
+        pad_nets=pad_row.pad_nets,
+        pad_x_um=pad_row.pad_x,
         pad_y_um=pad_y,
-        pad_size_um=cfg.pad_size_um,
+        pad_row_y_um=row_y,
+        pad_size_um=size,
+        pad_pitch_um=pitch,
+        pad_kind=kind,
         rail_y_um=ends.rail_y,
         return_y_um=ends.return_y,
         turn_x_um=ends.turn_x,
@@ -293,7 +319,7 @@ def plan_bank(cfg: LayoutConfig) -> BankPlan:
         detector_y_um=(ends.det_y0, ends.return_y),
         width_um=round(x_max - x_min, 3),
         x_min_um=round(x_min, 3),
-        y_min_um=round(pad_y - half_pad, 3),
+        y_min_um=round(min(row_y) - half_pad, 3),
         y_max_um=round(y_max, 3),
     )
 
@@ -378,13 +404,13 @@ def _bus_ends(row: _RingRow) -> _BusEnds:
     return _BusEnds(turn_x, det_x, det_y0, return_y, rail_y)
 
 
-def _pad_row(cfg: LayoutConfig, row: _RingRow, det_x: float) -> _PadRow:
-    """Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode. The heater
-    pads end left of the detectors so that no heater track runs under a detector's contacts."""
+def _pad_row(row: _RingRow, det_x: float, size: float, pad_pitch: float) -> _PadRow:
+    """Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode, pads of
+    side ``size`` on ``pad_pitch``. The heater pads end left of the detectors so that no heater
+    track runs under a detector's contacts."""
     n, ring_x = row.n, row.ring_x
     lead_w = LEAD_WIDTH_UM
-    pad_pitch = cfg.pad_pitch_um
-    half_pad = cfg.pad_size_um / 2
+    half_pad = size / 2
     last_heater_pad = det_x - lead_w / 2 - 5.0
     center = (ring_x[0] + ring_x[-1]) / 2
     first = min(center - (n - 1) / 2 * pad_pitch, last_heater_pad - (n - 1) * pad_pitch)
@@ -401,7 +427,7 @@ def _pad_row(cfg: LayoutConfig, row: _RingRow, det_x: float) -> _PadRow:
 
 
 def _tracks(
-    cfg: LayoutConfig, w: float, heater_pads: list[float], signal_x: list[float]
+    pad_size: float, w: float, heater_pads: list[float], signal_x: list[float]
 ) -> tuple[tuple[float, ...], float]:
     """Routing track of each signal lead and the pad row's height below the lowest track.
 
@@ -422,8 +448,33 @@ def _tracks(
         track[i] = round(top_track - order * track_pitch, 3)
     n_tracks = max(len(left_ids), len(right_ids))
     lowest = min(top_track - (n_tracks - 1) * track_pitch, -DETECTOR_HALF_HEIGHT_UM)
-    pad_y = round(lowest - PAD_CLEARANCE_UM - cfg.pad_size_um / 2, 3)
+    pad_y = round(lowest - PAD_CLEARANCE_UM - pad_size / 2, 3)
     return tuple(track), pad_y
+
+
+def feed_x_um(plan: BankPlan) -> float:
+    """x (bank coordinates) of the vertical run of the waveguide that feeds a bank's input port
+    from above or below: left of the drop U-turn by two bend radii and a clearance."""
+    return plan.turn_x_um - 2 * BEND_RADIUS_UM - FEED_CLEARANCE_UM
+
+
+def edge_column_pitch_um(plan: BankPlan, spacing_um: float) -> float:
+    """Centre spacing (µm) of the bank columns of the edge floorplan: a bank's width plus
+    ``spacing_um``, and at least enough that the next column's feed clears this bank."""
+    clear_feed = plan.width_um + plan.x_min_um - feed_x_um(plan) + 2 * BEND_RADIUS_UM
+    return round(max(plan.width_um + spacing_um, clear_feed), 3)
+
+
+def resolve_pads(cfg: LayoutConfig) -> Literal["edge", "bump"]:
+    """``cfg.pads``, with ``auto`` resolved: edge pads while the row of ``ceil(M / 2)`` bank
+    columns of the edge floorplan (whose pad rows are the chip's bottom and top edges) is at
+    most ``max_chip_side_um`` long, else bumps."""
+    if cfg.pads != "auto":
+        return cfg.pads
+    plan = plan_bank(cfg, "edge")
+    columns = math.ceil(cfg.banks / 2)
+    long_side = columns * edge_column_pitch_um(plan, cfg.bank_spacing_um)
+    return "edge" if long_side <= cfg.max_chip_side_um else "bump"
 
 
 def heater_outline(plan: BankPlan, i: int, *, points_per_rad: float = 12.0) -> np.ndarray:

@@ -10,7 +10,10 @@ The generic PDK ships no DRC deck, so the values come from where the PDK itself 
   output tapers: minimum width and space 0.2 µm. An intended coupler (the 150 nm bus gaps) carries
   a DRC_MARKER box (205/0); the sub-µm teeth of the gratings lie under their SLAB150 (2/0).
 * **pads** — ``gf.components.pad`` on M3 (MTOP) with a PADOPEN window; size and pitch are what a
-  probe card or a wire bonder needs (>= 75 µm pads on >= 100 µm centres).
+  probe card or a wire bonder needs (>= 75 µm pads on >= 100 µm centres); flip-chip bumps
+  (``gf.components.bump_pad``: an MTOP octagon, here with an octagonal PADOPEN window) are
+  Cu-pillar micro-bumps, >= 20 µm across on >= 40 µm centres (micro-bump pitches in production
+  are 40–55 µm, e.g. 45 µm on Xilinx's Virtex-7 2000T interposer).
 * **metal** — the heater and M2 plates of the via stacks are at least 2.7 µm (one via + its
   enclosure); the M3 leads of this project are 3 µm wide and 3 µm apart.
 * **keep-outs** — heater, M2 and vias >= 1 µm from any waveguide they do not heat (a heater may
@@ -55,6 +58,8 @@ class DrcRules(StageConfig):
     via_wg_space_um: float = Field(1.0, ge=0, description="VIA1/M2/VIA2 to a waveguide")
     pad_min_size_um: float = Field(75.0, gt=0, description="pad metal side")
     pad_min_pitch_um: float = Field(100.0, gt=0, description="pad centre to pad centre")
+    bump_min_size_um: float = Field(20.0, gt=0, description="bump metal, across flats")
+    bump_min_pitch_um: float = Field(40.0, gt=0, description="bump centre to bump centre")
     coupling_reach_um: float = Field(
         0.4, gt=0, description="waveguides this close couple (optical connectivity)"
     )

@@ -1,5 +1,9 @@
 """The public schema of ``layout.json`` (``photonic_dfa.layout`` v2) and its loader.
 
+v2 (issue 12) moves the radius-offset straights out of the coupling regions (vertical, at x ± R;
+bus segments measured between regions x ± R) and adds ``pad_layout``, ``chip_area_mm2`` and
+``area_per_ring_um2``. v1 files are refused: their rings and bus segments follow the old geometry.
+
 This is what every later stage knows of the drawing: the pydantic models of the description
 (banks, rings, heaters, ports) and :func:`load_layout`. It needs no gdsfactory and no planner: the
 layout stage fills it in from its plan (:mod:`photonic_dfa.layout.planner`).
@@ -33,6 +37,8 @@ __all__ = [
 
 LAYOUT_SCHEMA: Final = "photonic_dfa.layout"
 LAYOUT_SCHEMA_VERSION = 2
+#: versions :func:`load_layout` reads (v1's ring geometry differs: not read)
+READABLE_LAYOUT_VERSIONS = (2,)
 
 
 class _Frozen(BaseModel):
@@ -88,6 +94,7 @@ class BankGeometry(_Frozen):
 class PadGeometry(_Frozen):
     """A probe/wire-bond pad (M3 with a PADOPEN window): its net, centre and side (µm).
 
+    A bump (``pad_layout`` ``bump``) is an octagon ``size_um`` across flats.
     ``net`` is ``gnd`` (the bank's shared heater ground), ``h<i>`` (ring ``i``'s heater) or one of
     ``pd_cathode``, ``pd_out``, ``pd_anode`` (the balanced detector pair). The GDS carries the
     same name as a text label ``b<bank>.<net>`` at the pad's centre.
@@ -118,7 +125,9 @@ class LayoutDescription(_Frozen):
     """Contents of ``layout.json``: everything the circuit stage needs to know of the drawing.
 
     ``ports`` holds the grating couplers' fibre ports (``input``, ``loopback0``, ``loopback1``);
-    ``pads`` and ``detectors`` the electrical plan (empty in files written before they existed).
+    ``pads`` and ``detectors`` the electrical plan (empty in files written before they existed);
+    ``pad_layout`` says whether the pads are probe pads on the chip edge or flip-chip bumps, and
+    ``pad_pitch_um`` their centre spacing along a bank's row.
     """
 
     schema_: Literal["photonic_dfa.layout"] = Field(LAYOUT_SCHEMA, alias="schema")
@@ -136,6 +145,11 @@ class LayoutDescription(_Frozen):
     pads: tuple[PadGeometry, ...] = ()
     detectors: tuple[DetectorGeometry, ...] = ()
     pad_pitch_um: float | None = None
+    pad_layout: Literal["edge", "bump"] | None = Field(
+        None, description="probe pads on the chip edge, or flip-chip bumps (None: a v1 file)"
+    )
+    chip_area_mm2: float | None = Field(None, gt=0, description="chip_size_um's area (mm²)")
+    area_per_ring_um2: float | None = Field(None, gt=0, description="chip area / rings (µm²)")
     coupler_data: dict[str, Any] = Field(
         default_factory=dict,
         description="whether simphony has half-ring data at the design's radius and gaps "
@@ -169,10 +183,11 @@ def load_layout(path: str | os.PathLike[str]) -> LayoutDescription:
             f"{path}: not a photonic_dfa layout description (schema must be {LAYOUT_SCHEMA!r})"
         )
     version = data.get("schema_version")
-    if version != LAYOUT_SCHEMA_VERSION:
+    if version not in READABLE_LAYOUT_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_LAYOUT_VERSIONS)
         raise ArtifactError(
             f"{path}: layout schema_version {version!r} is not supported "
-            f"(this photonic_dfa reads version {LAYOUT_SCHEMA_VERSION})"
+            f"(this photonic_dfa reads versions {readable})"
         )
     try:
         return LayoutDescription.model_validate(data)

@@ -14,6 +14,7 @@ def summarise_layout(result: Any, cfg: LayoutConfig) -> dict[str, Any]:
     """Summary of a ``write_layout`` result: array size, ring geometry, chip size, pictures."""
     d = result.description
     width, height = d.chip_size_um
+    area_um2 = width * height
     return summary(
         [
             quantity("banks", d.n_banks),
@@ -23,6 +24,9 @@ def summarise_layout(result: Any, cfg: LayoutConfig) -> dict[str, Any]:
             quantity("ring pitch", cfg.resolved_pitch_um(), "µm"),
             quantity("radius step between rings", cfg.radius_step_nm, "nm"),
             ["chip size (µm)", f"{width:.0f} × {height:.0f}"],
+            quantity("chip area", area_um2 * 1e-6, "mm²"),
+            quantity("chip area per ring", area_um2 / (d.n_banks * d.n_rings), "µm²"),
+            *_contact_rows(d),
         ],
         figures=["weight_bank.png", "bank.png"],
         resume="an interrupted layout is drawn again (it takes seconds)",
@@ -31,10 +35,27 @@ def summarise_layout(result: Any, cfg: LayoutConfig) -> dict[str, Any]:
     )
 
 
+def _contacts(d: Any) -> str:
+    return (
+        "flip-chip bumps" if getattr(d, "pad_layout", None) == "bump" else "pads on the chip edge"
+    )
+
+
+def _contact_rows(d: Any) -> list[list[str]]:
+    """Contact count and pitch, for a description that has an electrical plan (v1 files and
+    stand-ins may have none)."""
+    pads = getattr(d, "pads", ())
+    if not pads:
+        return []
+    return [quantity(_contacts(d), len(pads)), quantity("contact pitch", d.pad_pitch_um, "µm")]
+
+
 def layout_log_line(result: Any) -> str:
     """One line for the run's log."""
     d = result.description
+    width, height = d.chip_size_um
     return (
-        f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip "
-        f"{d.chip_size_um[0]:.0f} × {d.chip_size_um[1]:.0f} µm"
+        f"{d.n_banks} bank(s) × {d.n_rings} ring(s), chip {width:.0f} × {height:.0f} µm "
+        f"({width * height * 1e-6:.3g} mm², {width * height / (d.n_banks * d.n_rings):,.0f} µm² "
+        f"per ring), {len(getattr(d, 'pads', ()))} {_contacts(d)}"
     )

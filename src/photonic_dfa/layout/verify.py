@@ -5,7 +5,8 @@ plan that drew it is used. Layers are the generic PDK's (:data:`GDS_LAYERS`), ru
 :class:`~photonic_dfa.layout.rules.DrcRules`.
 
 * **DRC** (``Region`` checks): width and space per layer, exact via size, via spacing and
-  enclosure, pad size and pitch, heater/M2/via keep-outs from the waveguides. Edge pairs inside a
+  enclosure, pad and bump size and pitch (a bump is an octagonal PADOPEN window, a pad a
+  rectangular one), heater/M2/via keep-outs from the waveguides. Edge pairs inside a
   DRC_MARKER box (an intended coupling gap) are waived.
 * **Electrical connectivity**: M3 (MTOP) is the only routing layer, so a net is an M3 island; a
   heater (a resistor, not a conductor) has a terminal wherever a VIA1 on it reaches an M3 island
@@ -322,39 +323,64 @@ def _drc_keep_outs(ins: _DrcInputs, rules: DrcRules) -> list[Violation]:
     return v
 
 
+def _is_bump(window: kdb.Polygon) -> bool:
+    """A PADOPEN window with eight corners is a flip-chip bump's (the PDK's ``bump_pad`` is an
+    octagon); a rectangular one is a probe pad's."""
+    return window.num_points_hull() == 8
+
+
 def _pads(gds: _Gds, rules: DrcRules) -> list[Violation]:
-    """Pad size (the M3 around each PADOPEN window, opened by the minimum size, must still cover
-    the window) and pad pitch (window centre to window centre)."""
-    v = []
-    half = gds.um(rules.pad_min_size_um / 2 - 0.1)
-    big = gds.regions["m3"].sized(-half).sized(half)
-    windows = gds.regions["pad_open"]
-    for poly in windows.not_inside(big).each():
-        b = gds.box_um(poly.bbox())
-        c = b.center()
-        v.append(
-            Violation(
-                "pad.size", f"pad smaller than {rules.pad_min_size_um:g} µm square", c.x, c.y, b
-            )
-        )
-    boxes = [gds.box_um(p.bbox()) for p in windows.each()]
-    centers = sorted((b.center().x, b.center().y) for b in boxes)
-    for i, (x, y) in enumerate(centers):
-        for x2, y2 in centers[i + 1 :]:
-            if x2 - x >= rules.pad_min_pitch_um:
+    """Pad and bump size (the M3 around each PADOPEN window, opened by the minimum size, must
+    still cover the window) and pitch (window centre to window centre; bump rules between two
+    bumps, pad rules otherwise)."""
+    windows = list(gds.regions["pad_open"].each())
+    v = _contact_sizes(gds, [w for w in windows if not _is_bump(w)], "pad", rules.pad_min_size_um)
+    v += _contact_sizes(gds, [w for w in windows if _is_bump(w)], "bump", rules.bump_min_size_um)
+    centers = sorted(
+        (gds.box_um(w.bbox()).center().x, gds.box_um(w.bbox()).center().y, _is_bump(w))
+        for w in windows
+    )
+    reach = max(rules.pad_min_pitch_um, rules.bump_min_pitch_um)
+    for i, (x, y, bump) in enumerate(centers):
+        for x2, y2, bump2 in centers[i + 1 :]:
+            if x2 - x >= reach:
                 break
+            kind = "bump" if bump and bump2 else "pad"
+            pitch = rules.bump_min_pitch_um if kind == "bump" else rules.pad_min_pitch_um
             dist = ((x2 - x) ** 2 + (y2 - y) ** 2) ** 0.5
-            if dist < rules.pad_min_pitch_um - 1e-3:
+            if dist < pitch - 1e-3:
                 v.append(
                     Violation(
-                        "pad.pitch",
-                        f"pads {dist:.1f} µm apart < {rules.pad_min_pitch_um:g} µm",
+                        f"{kind}.pitch",
+                        f"{kind}s {dist:.1f} µm apart < {pitch:g} µm",
                         (x + x2) / 2,
                         (y + y2) / 2,
                         kdb.DBox(min(x, x2), min(y, y2), max(x, x2), max(y, y2)),
                     )
                 )
-    gds.pad_boxes = boxes
+    gds.pad_boxes = [gds.box_um(w.bbox()) for w in windows]
+    return v
+
+
+def _contact_sizes(
+    gds: _Gds, windows: list[kdb.Polygon], kind: str, min_size_um: float
+) -> list[Violation]:
+    """Windows whose M3, opened by ``min_size_um`` (a square or octagon that small fits no
+    more), no longer covers them: the pad or bump is too small."""
+    if not windows:
+        return []
+    half = gds.um(min_size_um / 2 - 0.1)
+    big = gds.regions["m3"].sized(-half).sized(half)
+    shape = "square" if kind == "pad" else "across"
+    v = []
+    for poly in kdb.Region(windows).not_inside(big).each():
+        b = gds.box_um(poly.bbox())
+        c = b.center()
+        v.append(
+            Violation(
+                f"{kind}.size", f"{kind} smaller than {min_size_um:g} µm {shape}", c.x, c.y, b
+            )
+        )
     return v
 
 

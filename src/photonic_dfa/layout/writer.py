@@ -19,6 +19,7 @@ from photonic_dfa.config.layout import LayoutConfig
 from photonic_dfa.coupler_data import has_coupler_data, nearest_coupler_points
 from photonic_dfa.io import atomic_path, ensure_writable_dir, sha256_file
 from photonic_dfa.layout.cells import LAYERS, activate_pdk, bank_array, plan_array
+from photonic_dfa.layout.floorplan import ArrayPlan, mirror_bank_geometry
 from photonic_dfa.layout.planner import BankPlan, bank_geometry, plan_bank
 from photonic_dfa.layout.render import render_png, write_lyp
 from photonic_dfa.layout.rules import DrcRules
@@ -96,7 +97,10 @@ def describe(
     plan = plan_bank(cfg)
     arr = plan_array(cfg, plan)
     banks = tuple(
-        bank_geometry(cfg, plan, b, origin) for b, origin in enumerate(arr.bank_origins_um)
+        mirror_bank_geometry(bank_geometry(cfg, plan, b, origin), origin[1])
+        if mirrored
+        else bank_geometry(cfg, plan, b, origin)
+        for b, (origin, mirrored) in enumerate(zip(arr.bank_origins_um, arr.mirrored, strict=True))
     )
     component = bank_array(cfg)
     ports = {
@@ -107,7 +111,8 @@ def describe(
         for name, p in ((p.name, p) for p in component.ports)
         if name in ("input", "loopback0", "loopback1")
     }
-    pads, detectors = _electrical_plan(plan, arr.bank_origins_um)
+    pads, detectors = _electrical_plan(plan, arr)
+    area_um2 = chip_size_um[0] * chip_size_um[1]
     notes = coupler_data_notes(cfg)
     return LayoutDescription(
         schema_=LAYOUT_SCHEMA,
@@ -130,27 +135,39 @@ def describe(
         },
         pads=pads,
         detectors=detectors,
-        pad_pitch_um=cfg.pad_pitch_um,
+        pad_pitch_um=plan.pad_pitch_um,
+        pad_layout=plan.pad_kind,
+        chip_area_mm2=round(area_um2 * 1e-6, 4),
+        area_per_ring_um2=round(area_um2 / (cfg.rings * cfg.banks), 1),
         coupler_data={"simphony_has_data": not notes, "notes": notes},
     )
 
 
 def _electrical_plan(
-    plan: BankPlan, origins: tuple[tuple[float, float], ...]
+    plan: BankPlan, arr: ArrayPlan
 ) -> tuple[tuple[PadGeometry, ...], tuple[DetectorGeometry, ...]]:
+    """Every pad and detector of the array, the banks placed (and mirrored) as ``arr`` says."""
+    placed = [
+        (b, ox, oy, -1.0 if mirrored else 1.0)
+        for b, ((ox, oy), mirrored) in enumerate(
+            zip(arr.bank_origins_um, arr.mirrored, strict=True)
+        )
+    ]
     pads = tuple(
         PadGeometry(
             bank=b,
             net=net,
-            center_um=(round(ox + px, 6), round(oy + plan.pad_y_um, 6)),
+            center_um=(round(ox + px, 6), round(oy + sign * py, 6)),
             size_um=plan.pad_size_um,
         )
-        for b, (ox, oy) in enumerate(origins)
-        for net, px in zip(plan.pad_nets, plan.pad_x_um, strict=True)
+        for b, ox, oy, sign in placed
+        for net, px, py in zip(plan.pad_nets, plan.pad_x_um, plan.pad_row_y_um, strict=True)
     )
     detectors = tuple(
-        DetectorGeometry(bank=b, role=role, input_um=(round(ox + plan.detector_x_um, 6), oy + y))
-        for b, (ox, oy) in enumerate(origins)
+        DetectorGeometry(
+            bank=b, role=role, input_um=(round(ox + plan.detector_x_um, 6), round(oy + sign * y, 6))
+        )
+        for b, ox, oy, sign in placed
         for role, y in zip(("through", "drop"), plan.detector_y_um, strict=True)
     )
     return pads, detectors
@@ -208,7 +225,8 @@ def write_layout(
         title = (
             f"{cfg.banks} bank(s) × {cfg.rings} ring(s), R = {cfg.radius_um:g} µm, "
             f"gaps {cfg.gap_in_nm:g}/{cfg.gap_drop_nm:g} nm — {chip_size[0]:.0f} × "
-            f"{chip_size[1]:.0f} µm, {len(description.pads)} pads"
+            f"{chip_size[1]:.0f} µm, {len(description.pads)} "
+            f"{'bumps' if plan.pad_kind == 'bump' else 'edge pads'}"
         )
         render_png(gds_tmp, lyp_tmp, png_tmp, title=title, width_px=1600)
         render_png(

@@ -85,6 +85,8 @@ FEED_CLEARANCE_UM = 5.0
 #: bumps sit in two rows, staggered by half the pitch (as ``bump_pad_grid`` with an offset):
 #: the rows are ``sqrt(3)/2`` pitches apart, so that diagonal neighbours keep one pitch
 BUMP_ROW_DY_PER_PITCH = math.sqrt(3) / 2
+#: M3 space between the ground pad's lead and ring 0's ground lead (µm): the 3 µm rule + margin
+GROUND_LEAD_CLEARANCE_UM = 3.5
 #: nets of a bank's pad row besides the heaters: shared heater ground, balanced detector pair
 GROUND_NET = "gnd"
 DETECTOR_NETS = ("pd_cathode", "pd_out", "pd_anode")
@@ -278,7 +280,7 @@ def plan_bank(cfg: LayoutConfig, pads: Literal["edge", "bump"] | None = None) ->
     row = _ring_row(cfg)
     terminals, stubs = _via_points(cfg, row)
     ends = _bus_ends(row)
-    pad_row = _pad_row(row, ends.det_x, size, pitch if kind == "edge" else pitch / 2)
+    pad_row = _pad_row(row, ends.det_x, size, pitch if kind == "edge" else pitch / 2, stubs[0][0])
     signal_x = [stubs[2 * i + 1][0] for i in range(row.n)]
     track, pad_y = _tracks(size, row.w, pad_row.heater_pads, signal_x)
     half_pad = size / 2
@@ -404,10 +406,13 @@ def _bus_ends(row: _RingRow) -> _BusEnds:
     return _BusEnds(turn_x, det_x, det_y0, return_y, rail_y)
 
 
-def _pad_row(row: _RingRow, det_x: float, size: float, pad_pitch: float) -> _PadRow:
+def _pad_row(
+    row: _RingRow, det_x: float, size: float, pad_pitch: float, ground_lead_x: float
+) -> _PadRow:
     """Pad row (left to right): ground, ring 0 … N-1, detector cathode, output, anode, pads of
     side ``size`` on ``pad_pitch``. The heater pads end left of the detectors so that no heater
-    track runs under a detector's contacts."""
+    track runs under a detector's contacts; the ground pad's lead up to the rail keeps the M3
+    spacing from ring 0's ground lead (at ``ground_lead_x``)."""
     n, ring_x = row.n, row.ring_x
     lead_w = LEAD_WIDTH_UM
     half_pad = size / 2
@@ -417,8 +422,9 @@ def _pad_row(row: _RingRow, det_x: float, size: float, pad_pitch: float) -> _Pad
     heater_pads = [first + k * pad_pitch for k in range(n)]
     det_contact_x = det_x - DETECTOR_INPUT_X_UM + DETECTOR_CONTACT_X_UM
     det_first = max(heater_pads[-1] + pad_pitch, det_contact_x + DETECTOR_LEAD_UM + 10.0 + half_pad)
+    clear = ground_lead_x - lead_w / 2 - GROUND_LEAD_CLEARANCE_UM - RAIL_WIDTH_UM / 2
     pad_x = (
-        round(heater_pads[0] - pad_pitch, 3),
+        round(min(heater_pads[0] - pad_pitch, clear), 3),
         *(round(x, 3) for x in heater_pads),
         *(round(det_first + k * pad_pitch, 3) for k in range(len(DETECTOR_NETS))),
     )

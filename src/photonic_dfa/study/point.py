@@ -1,0 +1,117 @@
+"""One point of a study: its pipeline run and its row of results.
+
+A point runs the pipeline in ``STUDYDIR/runs/<id>`` with the shared stage cache
+``STUDYDIR/cache`` (see :mod:`photonic_dfa.pipeline`), then writes ``STUDYDIR/points/<id>.json``
+atomically: its axis values, ``status`` (``ok`` or ``failed`` with a one-line ``error``) and the
+results read from the stages' artifacts (``train/<mode>/metrics.json``, the model's
+``photonic_model.json`` calibration report, the stage manifests).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from photonic_dfa import __version__
+from photonic_dfa.io import atomic_write_json
+
+__all__ = ["point_file", "run_point"]
+
+#: environment of a study worker: JAX/XLA and BLAS use one thread each (one point per core)
+WORKER_ENV = {
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+def point_file(studydir: Path, pid: str) -> Path:
+    return studydir / "points" / f"{pid}.json"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _model_columns(rundir: Path) -> dict[str, Any]:
+    """Per-MAC error and bits, weight precision, yield, energy, throughput (model report)."""
+    report = _read_json(rundir / "model" / "photonic_model.json").get("calibration", {})
+    physical = report.get("noise", {}).get("physical", {})
+    energy = report.get("energy", {})
+    return {
+        "mac_error_std": physical.get("std"),
+        "mac_bits": physical.get("effective_bits"),
+        "weight_bits_median": report.get("bits_median"),
+        "yield_banks": report.get("yield_banks"),
+        "unreachable_rings": report.get("unreachable_count"),
+        "energy_pJ_per_mac": energy.get("pJ_per_mac"),
+        "throughput_ops": energy.get("ops"),
+    }
+
+
+def _train_columns(rundir: Path) -> dict[str, Any]:
+    """Test and validation accuracy in [0, 1] of ``dfa-photonic`` (else the first mode)."""
+    manifest = _read_json(rundir / "train" / "stage.json")
+    modes = sorted({Path(n).parent.name for n in manifest.get("outputs", {}) if "/" in n})
+    mode = "dfa-photonic" if "dfa-photonic" in modes else (modes[0] if modes else None)
+    metrics = _read_json(rundir / "train" / str(mode) / "metrics.json") if mode else {}
+    return {
+        "mode": mode,
+        "test_acc": metrics.get("test_acc"),
+        "val_acc": metrics.get("best_val_acc"),
+        "best_epoch": metrics.get("best_epoch"),
+        "train_s_per_epoch": metrics.get("seconds_per_epoch_median"),
+        "provenance": manifest.get("key"),
+    }
+
+
+def _row(rundir: Path, result: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {**_train_columns(rundir), **_model_columns(rundir)}
+    for stage in result.stages:
+        row[f"{stage.name}_s"] = round(stage.seconds, 3)
+        row[f"{stage.name}_status"] = stage.status
+    return row
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def run_point(point: Any, studydir: str) -> dict[str, Any]:
+    """Run ``point`` (a :class:`~photonic_dfa.study.spec.Point`) and write its result file.
+
+    Returns the row written. A failure is recorded as ``status = "failed"`` with its one-line
+    ``error`` (the traceback goes to ``runs/<id>/error.txt``), never raised: the study goes on.
+    """
+    from photonic_dfa.pipeline import run_pipeline
+
+    root = Path(studydir)
+    rundir = root / "runs" / point.id
+    start = time.perf_counter()
+    row: dict[str, Any] = {"id": point.id, **point.values, "seed": point.config.training.seed}
+    try:
+        result = run_pipeline(
+            point.config,
+            rundir,
+            log=lambda _line: None,
+            shared_cache=root / "cache",
+            report=False,
+        )
+        row.update(status="ok", error=None, **_row(rundir, result))
+    except Exception as exc:
+        rundir.mkdir(parents=True, exist_ok=True)
+        (rundir / "error.txt").write_text(traceback.format_exc())
+        row.update(status="failed", error=_one_line(exc))
+    row.update(seconds=round(time.perf_counter() - start, 3), version=__version__)
+    atomic_write_json(point_file(root, point.id), row)
+    return row

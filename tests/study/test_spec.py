@@ -81,7 +81,7 @@ def test_latin_hypercube_has_one_draw_per_stratum(tmp_path):
 def test_bad_study_files_are_one_line_and_exit_2(tmp_path, text, expected):
     write(tmp_path / "bad.toml", "[model]\nadc_bits = 0\n")
     study = write(tmp_path / "s.toml", text)
-    with pytest.raises(ConfigError, match="s.toml"):
+    with pytest.raises(ConfigError, match=r"s\.toml"):
         load_study(study)
     result = run_cli("study", study, "-o", tmp_path / "out")
     assert result.returncode == 2

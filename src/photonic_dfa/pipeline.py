@@ -166,6 +166,7 @@ def _extract(cfg: Config, workdir: Path, inputs: dict[str, Path], log: Log) -> A
         config=cfg,
         outdir=workdir,
         progress=log,
+        layout=inputs.get("layout:layout.json"),
     )
 
 
@@ -215,7 +216,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "model",
         ("model",),
-        ("circuits:bank_circuits.npz",),
+        ("circuits:bank_circuits.npz", "layout:layout.json"),
         _run_model,
         extra_key=lambda cfg: {"hidden": list(cfg.training.hidden)},
         enabled=lambda cfg: cfg.run.photonic,

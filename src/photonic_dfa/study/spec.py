@@ -139,15 +139,16 @@ def _draws(path: Path, spec: Any) -> tuple[list[str], list[list[Any]]]:
     """The ``[draws]`` table: ``n`` joint random or Latin-hypercube draws of its axes."""
     if not isinstance(spec, dict) or set(spec) - _DRAW_KEYS:
         raise _err(path, f"[draws] allows the keys {', '.join(sorted(_DRAW_KEYS))}")
-    method, n, seed = spec.get("method", "random"), spec.get("n"), spec.get("seed", 0)
+    method, n, seed = spec.get("method", "random"), spec.get("n", 0), spec.get("seed", 0)
     axes = spec.get("axes") or {}
     if method not in ("random", "lhs"):
         raise _err(path, f"draws.method = {method!r}: must be 'random' or 'lhs'")
-    if not _is_int(n) or n < 1 or not _is_int(seed) or seed < 0:
+    if not (_is_int(n) and _is_int(seed)) or int(n) < 1 or int(seed) < 0:
         raise _err(path, "draws.n must be an integer >= 1 and draws.seed an integer >= 0")
     if not axes:
         raise _err(path, "[draws.axes] is empty: give at least one axis")
-    rng = np.random.default_rng(seed)
+    n = int(n)
+    rng = np.random.default_rng(int(seed))
     u = rng.random((n, len(axes)))
     if method == "lhs":  # one draw in each of n equal strata per axis, strata shuffled per axis
         u = (np.argsort(rng.random((n, len(axes))), axis=0) + u) / n

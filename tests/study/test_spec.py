@@ -104,3 +104,14 @@ def test_unreachable_scheduler_is_one_line_before_any_point(tmp_path):
     line = result.stderr.strip()
     assert "\n" not in line and f"tcp://127.0.0.1:{port}" in line and "scheduler" in line
     assert not list((tmp_path / "out" / "points").glob("*.json"))
+
+
+def test_example_studies_load_with_their_sizes():
+    examples = Path(__file__).resolve().parents[2] / "examples" / "studies"
+    adc = load_study(examples / "adc_laser.toml")
+    assert len(adc.points) == 27 and adc.axes[-1] == "seed"
+    assert {p.config.training.hidden for p in adc.points} == {(32,)}  # small.toml applies
+    yld = load_study(examples / "yield.toml")
+    assert len(yld.points) == 120
+    assert sorted({p.config.model.fab_sigma_nm for p in yld.points}) == [0.25, 0.5, 1.0]
+    assert len({p.config.model.fab_seed for p in yld.points}) == 20

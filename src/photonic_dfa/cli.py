@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "study": (
         "photonic_dfa.study.commands:study",
-        "Sweep pipeline runs over config axes on Dask; results table, plots, report.",
+        "Sweep pipeline runs over the axes of STUDY_FILE on Dask.",
     ),
 }
 

@@ -74,7 +74,7 @@ def _finish(study: Any, run: Any, console: Any, report: bool, target_acc: float 
 
 
 def study(
-    study_file: Path = typer.Argument(..., help="The study TOML (base config, [axes], seeds)."),
+    study_file: Path = typer.Argument(..., help="The study TOML (base config, \\[axes], seeds)."),
     outdir: Path = typer.Option(Path("study"), "-o", "--outdir", help="Study directory."),
     scheduler: str | None = typer.Option(
         None,

@@ -4,15 +4,18 @@ The study (embedded MNIST subset, a 4-ring × 1-bank chip, 784-32-10, 1 epoch): 
 (``model.fab_seed`` 0, 1) × 4 training seeds. Layout and circuits are shared by all 8 points, each
 chip's model by its 4 seeds. Measured side by side in one run:
 
-1. sequential: the points one after another in this process (``run_sequential``), with the shared
-   stage cache;
-2. Dask: the same points on a ``LocalCluster`` of ``--workers`` processes (default 2), fresh
-   study directory and cache, cluster start-up included; ratio sequential / Dask;
-3. shared stages: the stage time the sequential run spent (stages that ran) against the time
-   without sharing, i.e. every point running its own layout, circuits and model, each costing what
-   that stage measured when it ran (8 × the layout, the circuits and a model);
-4. ``train_many``: the 4 seeds of one chip trained in one compiled program against the same 4
-   trainings one after another (``train``), both from the same ``photonic_model.npz``.
+1. sequential, a task per point: the points one after another in this process
+   (``run_sequential(group_seeds=False)``), with the shared stage cache;
+2. sequential, seeds grouped: the 4 seeds of each chip as one task whose trainings are the runs
+   of one ``train_many`` program (``group_seeds=True``, the default of ``photonic-dfa study``);
+3. Dask: the grouped tasks on a ``LocalCluster`` of ``--workers`` processes (default 2), cluster
+   start-up included; ratio sequential (2.) / Dask (3.);
+4. shared stages: the layout/circuit/model time run 1 spent (stages that ran) against the time
+   without sharing, every point running its own, each costing what that stage measured when it
+   ran (8 × the layout, the circuits and a model).
+
+Each run starts with a fresh study directory and a fresh JAX compilation cache
+(``PHOTONIC_DFA_JAX_CACHE``), so none re-uses another's compiled programs.
 
 Usage: ``python benchmarks/bench_study.py [--workers 2]``; writes
 ``benchmarks/results_study.json``.
@@ -21,6 +24,7 @@ Usage: ``python benchmarks/bench_study.py [--workers 2]``; writes
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -70,33 +74,6 @@ def _unshared_seconds(rows: list[dict]) -> tuple[float, float]:
     return spent, without
 
 
-def _train_many_vs_single(model: Path, seeds: list[int]) -> tuple[float, float]:
-    import jax
-
-    from photonic_dfa.config import load_config
-    from photonic_dfa.training.data import mnist_subset
-    from photonic_dfa.training.run import train, train_many
-
-    cfg = load_config(None, training={"hidden": [32], "epochs": 1, "mode": "dfa-photonic"})
-    data = mnist_subset()
-    with jax.enable_x64(False), tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        for s in seeds:
-            train(
-                cfg.training.model_copy(update={"seed": s}),
-                Path(tmp) / str(s),
-                mode="dfa-photonic",
-                model=model,
-                data=data,
-                log=lambda _: None,
-            )
-        single = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        train_many(cfg.training, seeds=seeds, mode="dfa-photonic", model=model, data=data)
-        many = time.perf_counter() - t0
-    return single, many
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2)
@@ -109,25 +86,28 @@ def main() -> None:
         (root / "base.toml").write_text(BASE)
         (root / "study.toml").write_text(STUDY)
         study = load_study(root / "study.toml")
-        t0 = time.perf_counter()
-        rows = run_sequential(study, root / "seq")
-        t_seq = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        run_study(study, root / "dask", workers=args.workers, log=lambda _: None)
-        t_dask = time.perf_counter() - t0
-        assert all(r["status"] == "ok" for r in rows), [r.get("error") for r in rows]
-        spent, without = _unshared_seconds(rows)
-        model = next((root / "seq" / "runs").glob("*/model/photonic_model.npz"))
-        single, many = _train_many_vs_single(model, [1, 2, 3, 4])
+
+        def timed(name: str, fn) -> tuple[float, object]:
+            os.environ["PHOTONIC_DFA_JAX_CACHE"] = str(root / f"jax-{name}")
+            t0 = time.perf_counter()
+            out = fn(root / name)
+            return time.perf_counter() - t0, out
+
+        t_seq, rows = timed("seq", lambda d: run_sequential(study, d, group_seeds=False))
+        t_grp, grouped = timed("grouped", lambda d: run_sequential(study, d))
+        t_dask, _ = timed("dask", lambda d: run_study(study, d, workers=args.workers, log=print))
+        for r in [*rows, *grouped]:  # type: ignore[misc]
+            assert r["status"] == "ok", r.get("error")
+        spent, without = _unshared_seconds(rows)  # type: ignore[arg-type]
     figures = [
-        figure("sequential, 8 points", t_seq, "s"),
-        figure(f"LocalCluster ({args.workers} workers), 8 points", t_dask, "s"),
-        figure("speed-up sequential / LocalCluster", t_seq / t_dask, "×"),
+        figure("sequential, a task per point, 8 points", t_seq, "s"),
+        figure("sequential, seeds grouped (2 train_many tasks of 4 runs)", t_grp, "s"),
+        figure(f"LocalCluster ({args.workers} workers), seeds grouped", t_dask, "s"),
+        figure("speed-up of grouping (sequential)", t_seq / t_grp, "×"),
+        figure("speed-up sequential / LocalCluster (both grouped)", t_grp / t_dask, "×"),
         figure("layout+circuits+model time with shared stages", spent, "s"),
         figure("the same without sharing (8 × each stage's measured time)", without, "s"),
         figure("time saved by shared stages", without - spent, "s"),
-        figure("4 seeds trained one after another (train)", single, "s"),
-        figure("4 seeds in one train_many program", many, "s"),
     ]
     path = write_results("study", figures)
     for f in figures:

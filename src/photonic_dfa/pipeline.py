@@ -376,6 +376,7 @@ def run_pipeline(
     resume_hint: str = "run_pipeline() again with the same arguments",
     shared_cache: str | os.PathLike[str] | None = None,
     report: bool = True,
+    stop_after: str | None = None,
 ) -> PipelineResult:
     """Run every stage whose inputs or settings changed; return what each stage did.
 
@@ -390,6 +391,7 @@ def run_pipeline(
         shared_cache: a folder of stage results shared by several run directories (see the
             module's docstring); None: none.
         report: write ``report.md`` / ``report.html`` (False: the returned paths may not exist).
+        stop_after: the name of the last stage to run (None: every stage).
 
     Raises:
         LockedError: another live process is running in ``outdir``.
@@ -400,7 +402,7 @@ def run_pipeline(
     out = ensure_writable_dir(outdir).resolve()
     shared = None if shared_cache is None else ensure_writable_dir(shared_cache).resolve()
     with directory_lock(out):
-        outcomes = _run_stages(cfg, out, log, force, progress, resume_hint, shared)
+        outcomes = _run_stages(cfg, out, log, force, progress, resume_hint, shared, stop_after)
         if report:
             report_md, report_html = _report(out, outcomes, force, log)
         else:
@@ -416,6 +418,7 @@ def _run_stages(
     progress: Progress | None,
     resume_hint: str,
     shared: Path | None = None,
+    stop_after: str | None = None,
 ) -> list[StageOutcome]:
     produced: dict[str, Path] = {}
     outcomes = []
@@ -441,6 +444,8 @@ def _run_stages(
                 summary=summary,
             )
         )
+        if stage.name == stop_after:
+            break
     return outcomes
 
 

@@ -86,6 +86,12 @@ def study(
         None, "--workers", min=1, help="Workers of the LocalCluster (default: one per core)."
     ),
     report: bool = typer.Option(False, "--report", help="Also write report.html / report.md."),
+    group_seeds: bool = typer.Option(
+        True,
+        "--group-seeds/--no-group-seeds",
+        help="Train the seeds of points that differ only in the seed in one train_many program "
+        "(one task; only when no baselines are trained).",
+    ),
     target_acc: float | None = typer.Option(
         None,
         "--target-acc",
@@ -112,6 +118,7 @@ def study(
             scheduler=scheduler,
             workers=workers,
             progress=bar,
+            group_seeds=group_seeds,
             log=lambda line: bar.progress.console.print(line, markup=False),
         )
     _finish(spec, run, console, report, target_acc)

@@ -18,7 +18,7 @@ from typing import Any
 from photonic_dfa import __version__
 from photonic_dfa.io import atomic_write_json
 
-__all__ = ["point_file", "run_point"]
+__all__ = ["groupable", "point_file", "run_group", "run_point"]
 
 #: environment of a study worker: JAX/XLA and BLAS use one thread each (one point per core)
 WORKER_ENV = {
@@ -93,8 +93,10 @@ def run_point(point: Any, studydir: str) -> dict[str, Any]:
     Returns the row written. A failure is recorded as ``status = "failed"`` with its one-line
     ``error`` (the traceback goes to ``runs/<id>/error.txt``), never raised: the study goes on.
     """
+    from photonic_dfa.network_model.run import enable_compilation_cache
     from photonic_dfa.pipeline import run_pipeline
 
+    enable_compilation_cache()  # compiled bus-circuit programs shared by the worker processes
     root = Path(studydir)
     rundir = root / "runs" / point.id
     start = time.perf_counter()
@@ -115,3 +117,95 @@ def run_point(point: Any, studydir: str) -> dict[str, Any]:
     row.update(seconds=round(time.perf_counter() - start, 3), version=__version__)
     atomic_write_json(point_file(root, point.id), row)
     return row
+
+
+def groupable(config: Any) -> bool:
+    """Points of this config that differ only in ``[training] seed`` can train in one
+    ``train_many`` program: only ``dfa-photonic`` is trained (no baselines)."""
+    return bool(config.run.photonic) and not config.run.baselines
+
+
+def _train_group(points: list[Any], model: Path) -> tuple[Any, float]:
+    import jax
+
+    from photonic_dfa.training.run import resolve_data, train_many
+
+    cfg = points[0].config
+    start = time.perf_counter()
+    with jax.enable_x64(False):  # as the pipeline's training stage
+        many = train_many(
+            cfg.training,
+            seeds=[p.config.training.seed for p in points],
+            mode="dfa-photonic",
+            model=model,
+            data=resolve_data(cfg.run.data),
+            shared_order=False,  # each run equals the single run of its seed
+        )
+    return many, time.perf_counter() - start
+
+
+def _hash(obj: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_group(points: list[Any], studydir: str) -> list[dict[str, Any]]:
+    """Points whose configs differ only in ``[training] seed`` (see :func:`groupable`): their
+    layout, circuits and model once (in ``runs/<first id>``, with the shared cache), their
+    trainings as the runs of one ``train_many`` program. Writes and returns a row per point;
+    a failure marks every point of the group failed with its one-line error."""
+    from photonic_dfa.network_model.run import enable_compilation_cache
+    from photonic_dfa.pipeline import run_pipeline
+
+    enable_compilation_cache()
+    root, start = Path(studydir), time.perf_counter()
+    rundir = root / "runs" / points[0].id
+    rows = [{"id": p.id, **p.values, "seed": p.config.training.seed} for p in points]
+    try:
+        result = run_pipeline(
+            points[0].config,
+            rundir,
+            log=lambda _line: None,
+            shared_cache=root / "cache",
+            report=False,
+            stop_after="model",
+        )
+        many, train_s = _train_group(points, rundir / "model" / "photonic_model.npz")
+        shared = {
+            **_model_columns(rundir),
+            "mode": "dfa-photonic",
+            "train_s": train_s,
+            "train_status": f"train_many ({len(points)} runs, {many.many_runs})",
+        }
+        key = _read_json(rundir / "model" / "stage.json").get("key")
+        for r, (row, p) in enumerate(zip(rows, points, strict=True)):
+            for stage in result.stages:  # the group's first point ran them, the others share
+                row[f"{stage.name}_s"] = round(stage.seconds, 3) if r == 0 else 0.0
+                row[f"{stage.name}_status"] = stage.status if r == 0 else "group"
+            best = int(many.best_epoch[r])
+            row.update(
+                status="ok",
+                error=None,
+                **shared,
+                test_acc=float(many.test_acc[r]),
+                val_acc=float(many.history["val_acc"][r, best - 1]),
+                best_epoch=best,
+                train_s_per_epoch=many.seconds_per_epoch,
+                provenance=_hash(
+                    {
+                        "model": key,
+                        "training": p.config.training.model_dump(mode="json"),
+                        "run": p.config.run.model_dump(mode="json"),
+                    }
+                ),
+            )
+    except Exception as exc:
+        rundir.mkdir(parents=True, exist_ok=True)
+        (rundir / "error.txt").write_text(traceback.format_exc())
+        for row in rows:
+            row.update(status="failed", error=_one_line(exc))
+    for row in rows:
+        row.update(seconds=round(time.perf_counter() - start, 3), version=__version__)
+        atomic_write_json(point_file(root, row["id"]), row)
+    return rows

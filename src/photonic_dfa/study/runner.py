@@ -1,6 +1,8 @@
 """Run a study's points as Dask tasks: a ``LocalCluster`` by default, or a running cluster.
 
-Each point is one task (:func:`~photonic_dfa.study.point.run_point`); its result lands in
+Each point is one task (:func:`~photonic_dfa.study.point.run_point`), or points that differ only in
+the training seed one task together (:func:`~photonic_dfa.study.point.run_group`: their trainings
+are the runs of one ``train_many`` program); a point's result lands in
 ``STUDYDIR/points/<id>.json`` (atomic), so a re-run computes only the points without an ``ok``
 result (failed points are tried again). The stages shared by several points are computed once
 through the shared stage cache ``STUDYDIR/cache``. Workers on other machines must see STUDYDIR
@@ -17,8 +19,8 @@ from typing import Any
 
 from photonic_dfa.errors import PhotonicDFAError
 from photonic_dfa.io import atomic_write_json, directory_lock, ensure_writable_dir
-from photonic_dfa.study.point import WORKER_ENV, point_file, run_point
-from photonic_dfa.study.spec import Study
+from photonic_dfa.study.point import WORKER_ENV, groupable, point_file, run_group, run_point
+from photonic_dfa.study.spec import Point, Study
 
 __all__ = ["StudyRun", "connect", "run_study"]
 
@@ -79,6 +81,7 @@ def connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
 
 
 def _running(client: Any, keys: set[str], slots: int) -> int:
+    """Tasks of ``keys`` the scheduler has on workers (at most ``slots``, the worker threads)."""
     try:
         busy = sum(1 for ks in client.processing().values() for k in ks if k in keys)
     except Exception:  # the scheduler is busy or gone: show none running
@@ -93,42 +96,67 @@ def _slots(client: Any) -> int:
         return 1
 
 
+def groups(points: list[Point], group_seeds: bool) -> list[list[Point]]:
+    """The tasks: points whose configs differ only in ``[training] seed`` together (with
+    ``group_seeds``, where :func:`~photonic_dfa.study.point.groupable`), every other point alone."""
+    import json
+
+    tasks: dict[str, list[Point]] = {}
+    for p in points:
+        if not (group_seeds and groupable(p.config)):
+            tasks[p.id] = [p]
+            continue
+        cfg = p.config.model_dump(mode="json")
+        cfg["training"].pop("seed")
+        tasks.setdefault(json.dumps(cfg, sort_keys=True), []).append(p)
+    return list(tasks.values())
+
+
+def _lost(points: list[Point], root: Path, exc: Exception) -> list[dict[str, Any]]:
+    """Rows of a task that Dask gave up on (e.g. its workers kept dying), written."""
+    line = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    rows = [{"id": p.id, **p.values, "status": "failed", "error": line} for p in points]
+    for row in rows:
+        atomic_write_json(point_file(root, row["id"]), row)
+    return rows
+
+
+def _submit(client: Any, task: list[Point], root: Path) -> Any:
+    if len(task) == 1:
+        return client.submit(run_point, task[0], str(root), key=f"point-{task[0].id}", pure=False)
+    return client.submit(run_group, task, str(root), key=f"group-{task[0].id}", pure=False)
+
+
 def _gather(
     client: Any,
-    futures: dict[Any, Any],
+    futures: dict[Any, list[Point]],
     root: Path,
     total: int,
     done: int,
     progress: Progress | None,
 ) -> int:
-    """Wait for the futures; record a task that Dask gave up on (e.g. its workers kept dying)."""
+    """Wait for the tasks, showing the progress; returns the points computed."""
     from distributed import wait
 
     pending, failed, computed = set(futures), 0, 0
-    keys = {f.key for f in pending}
     while pending:
         try:
             finished, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
         except TimeoutError:  # nothing finished within the timeout: refresh the display
             finished = set()
         for fut in finished:
-            point = futures[fut]
-            computed += 1
             try:
-                row = fut.result()
+                result = fut.result()
             except Exception as exc:  # the task never finished on any worker
-                row = {
-                    "id": point.id,
-                    **point.values,
-                    "status": "failed",
-                    "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                }
-                atomic_write_json(point_file(root, point.id), row)
-            done += row.get("status") == "ok"
-            failed += row.get("status") != "ok"
+                result = _lost(futures[fut], root, exc)
+            rows = result if isinstance(result, list) else [result]
+            computed += len(rows)
+            done += sum(r.get("status") == "ok" for r in rows)
+            failed += sum(r.get("status") != "ok" for r in rows)
         if progress is not None:
-            keys = {f.key for f in pending}
-            progress(done, _running(client, keys, _slots(client)), failed, total)
+            busy = _running(client, {f.key for f in pending}, _slots(client))
+            largest = max(len(t) for t in futures.values())
+            progress(done, min(busy * largest, total - done - failed), failed, total)
     return computed
 
 
@@ -140,8 +168,11 @@ def run_study(
     workers: int | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] = print,
+    group_seeds: bool = True,
 ) -> StudyRun:
-    """Compute the study's points that have no ``ok`` result in ``studydir``.
+    """Compute the study's points that have no ``ok`` result in ``studydir``; with
+    ``group_seeds``, points that differ only in the training seed are one task (see
+    :func:`groups`).
 
     Raises:
         PhotonicDFAError: the scheduler cannot be reached; ``studydir`` is in use (its lock).
@@ -152,28 +183,16 @@ def run_study(
         atomic_write_json(root / "study.json", _study_record(study))
         have = done_rows(study, root)
         todo = [p for p in study.points if have.get(p.id, {}).get("status") != "ok"]
-        log(
-            f"{len(study.points)} point(s): {len(study.points) - len(todo)} done, "
-            f"{len(todo)} to compute"
-        )
+        n_done = len(study.points) - len(todo)
+        log(f"{len(study.points)} point(s): {n_done} done, {len(todo)} to compute")
         dashboard, computed = None, 0
         if todo:
             client, cluster = connect(scheduler, workers)
             try:
                 dashboard = client.dashboard_link
                 log(f"Dask dashboard: {dashboard}")
-                futures = {
-                    client.submit(run_point, p, str(root), key=f"point-{p.id}", pure=False): p
-                    for p in todo
-                }
-                computed = _gather(
-                    client,
-                    futures,
-                    root,
-                    len(study.points),
-                    len(study.points) - len(todo),
-                    progress,
-                )
+                futures = {_submit(client, t, root): t for t in groups(todo, group_seeds)}
+                computed = _gather(client, futures, root, len(study.points), n_done, progress)
             finally:
                 client.close()
                 if cluster is not None:
@@ -182,11 +201,19 @@ def run_study(
     return StudyRun(root, [rows[p.id] for p in study.points if p.id in rows], computed, dashboard)
 
 
-def run_sequential(study: Study, studydir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The same points, one after the other in this process (benchmarks, debugging)."""
+def run_sequential(
+    study: Study, studydir: str | os.PathLike[str], *, group_seeds: bool = True
+) -> list[dict[str, Any]]:
+    """The same tasks, one after the other in this process (benchmarks, debugging)."""
     root = ensure_writable_dir(studydir).resolve()
     ensure_writable_dir(root / "points")
-    return [run_point(p, str(root)) for p in study.points]
+    rows: list[dict[str, Any]] = []
+    for task in groups(list(study.points), group_seeds):
+        if len(task) == 1:
+            rows.append(run_point(task[0], str(root)))
+        else:
+            rows += run_group(task, str(root))
+    return rows
 
 
 def _study_record(study: Study) -> dict[str, Any]:

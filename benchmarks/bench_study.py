@@ -14,8 +14,8 @@ chip's model by its 4 seeds. Measured side by side in one run:
    without sharing, every point running its own, each costing what that stage measured when it
    ran (8 × the layout, the circuits and a model).
 
-Each run starts with a fresh study directory and a fresh JAX compilation cache
-(``PHOTONIC_DFA_JAX_CACHE``), so none re-uses another's compiled programs.
+Each run is a fresh process (``--leg``) with a fresh study directory and JAX compilation cache
+(``PHOTONIC_DFA_JAX_CACHE``), so none re-uses another's imports or compiled programs.
 
 Usage: ``python benchmarks/bench_study.py [--workers 2]``; writes
 ``benchmarks/results_study.json``.
@@ -24,8 +24,10 @@ Usage: ``python benchmarks/bench_study.py [--workers 2]``; writes
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,31 +76,47 @@ def _unshared_seconds(rows: list[dict]) -> tuple[float, float]:
     return spent, without
 
 
+def _leg(name: str, root: Path, workers: int) -> dict:
+    """One run in this process; returns its wall time and rows."""
+    from photonic_dfa.study import load_study, run_sequential, run_study
+
+    study = load_study(root / "study.toml")
+    t0 = time.perf_counter()
+    if name == "seq":
+        rows = run_sequential(study, root / name, group_seeds=False)
+    elif name == "grouped":
+        rows = run_sequential(study, root / name)
+    else:
+        rows = run_study(study, root / name, workers=workers, log=lambda _: None).rows
+    return {"seconds": time.perf_counter() - t0, "rows": rows}
+
+
+def _run_leg(name: str, root: Path, workers: int) -> dict:
+    env = {**os.environ, "PHOTONIC_DFA_JAX_CACHE": str(root / f"jax-{name}")}
+    cmd = [sys.executable, __file__, "--leg", name, "--dir", str(root), "--workers", str(workers)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=True)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    for r in out["rows"]:
+        assert r["status"] == "ok", r.get("error")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--leg", choices=["seq", "grouped", "dask"], help=argparse.SUPPRESS)
+    ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
-
-    from photonic_dfa.study import load_study, run_sequential, run_study
-
+    if args.leg:
+        print(json.dumps(_leg(args.leg, args.dir, args.workers)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "base.toml").write_text(BASE)
         (root / "study.toml").write_text(STUDY)
-        study = load_study(root / "study.toml")
-
-        def timed(name: str, fn) -> tuple[float, object]:
-            os.environ["PHOTONIC_DFA_JAX_CACHE"] = str(root / f"jax-{name}")
-            t0 = time.perf_counter()
-            out = fn(root / name)
-            return time.perf_counter() - t0, out
-
-        t_seq, rows = timed("seq", lambda d: run_sequential(study, d, group_seeds=False))
-        t_grp, grouped = timed("grouped", lambda d: run_sequential(study, d))
-        t_dask, _ = timed("dask", lambda d: run_study(study, d, workers=args.workers, log=print))
-        for r in [*rows, *grouped]:  # type: ignore[misc]
-            assert r["status"] == "ok", r.get("error")
-        spent, without = _unshared_seconds(rows)  # type: ignore[arg-type]
+        seq, grp, dask = (_run_leg(n, root, args.workers) for n in ("seq", "grouped", "dask"))
+    t_seq, t_grp, t_dask = seq["seconds"], grp["seconds"], dask["seconds"]
+    spent, without = _unshared_seconds(seq["rows"])
     figures = [
         figure("sequential, a task per point, 8 points", t_seq, "s"),
         figure("sequential, seeds grouped (2 train_many tasks of 4 runs)", t_grp, "s"),
@@ -109,7 +127,7 @@ def main() -> None:
         figure("the same without sharing (8 × each stage's measured time)", without, "s"),
         figure("time saved by shared stages", without - spent, "s"),
     ]
-    path = write_results("study", figures)
+    path = write_results("study", figures, load_average=os.getloadavg())
     for f in figures:
         print(f"{f['name']:<62} {f['value']:9.2f} {f['unit']}")
     print(f"wrote {path}")

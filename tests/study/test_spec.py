@@ -115,3 +115,18 @@ def test_example_studies_load_with_their_sizes():
     assert len(yld.points) == 120
     assert sorted({p.config.model.fab_sigma_nm for p in yld.points}) == [0.25, 0.5, 1.0]
     assert len({p.config.model.fab_seed for p in yld.points}) == 20
+
+
+def test_a_result_counts_as_done_only_for_the_same_config(tmp_path):
+    from photonic_dfa.study.point import identity
+    from photonic_dfa.study.runner import is_done
+
+    write(tmp_path / "base.toml", "[training]\nepochs = 1\n")
+    study = write(tmp_path / "s.toml", 'base = "base.toml"\n[axes]\n"training.lr" = [0.01]\n')
+    point = load_study(study).points[0]
+    row = {"id": point.id, "status": "ok", **identity(point)}
+    assert is_done(row, point)
+    assert not is_done({**row, "status": "failed"}, point) and not is_done(None, point)
+    write(tmp_path / "base.toml", "[training]\nepochs = 2\n")  # the base edited: same id
+    edited = load_study(study).points[0]
+    assert edited.id == point.id and not is_done(row, edited)

@@ -104,13 +104,13 @@ def study(
     a re-run computes only the missing points); write results.csv / results.parquet and plots."""
     from rich.console import Console
 
-    from photonic_dfa.study.runner import done_rows, run_study
+    from photonic_dfa.study.runner import done_rows, is_done, run_study
     from photonic_dfa.study.spec import load_study
 
     console = Console(soft_wrap=True, highlight=False)
     spec = load_study(study_file)
     have = done_rows(spec, outdir) if outdir.is_dir() else {}
-    done = sum(1 for p in spec.points if have.get(p.id, {}).get("status") == "ok")
+    done = sum(1 for p in spec.points if is_done(have.get(p.id), p))
     with _StudyProgress(console, len(spec.points), done) as bar:
         run = run_study(
             spec,

@@ -18,7 +18,7 @@ from typing import Any
 from photonic_dfa import __version__
 from photonic_dfa.io import atomic_write_json
 
-__all__ = ["groupable", "point_file", "run_group", "run_point"]
+__all__ = ["groupable", "identity", "point_file", "run_group", "run_point"]
 
 #: environment of a study worker: JAX/XLA and BLAS use one thread each (one point per core)
 WORKER_ENV = {
@@ -28,6 +28,14 @@ WORKER_ENV = {
     "MKL_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
 }
+
+
+def identity(point: Any) -> dict[str, Any]:
+    """The row entries that tie a result to its point: the seed and the config's sha256 (a
+    result of another config, e.g. after the base config was edited, is not re-used)."""
+    from photonic_dfa.config import config_hash
+
+    return {"seed": point.config.training.seed, "config_sha256": config_hash(point.config)}
 
 
 def point_file(studydir: Path, pid: str) -> Path:
@@ -100,7 +108,7 @@ def run_point(point: Any, studydir: str) -> dict[str, Any]:
     root = Path(studydir)
     rundir = root / "runs" / point.id
     start = time.perf_counter()
-    row: dict[str, Any] = {"id": point.id, **point.values, "seed": point.config.training.seed}
+    row: dict[str, Any] = {"id": point.id, **point.values, **identity(point)}
     try:
         result = run_pipeline(
             point.config,
@@ -161,7 +169,7 @@ def run_group(points: list[Any], studydir: str) -> list[dict[str, Any]]:
     enable_compilation_cache()
     root, start = Path(studydir), time.perf_counter()
     rundir = root / "runs" / points[0].id
-    rows = [{"id": p.id, **p.values, "seed": p.config.training.seed} for p in points]
+    rows = [{"id": p.id, **p.values, **identity(p)} for p in points]
     try:
         result = run_pipeline(
             points[0].config,

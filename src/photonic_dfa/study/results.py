@@ -3,7 +3,9 @@
 One row per point: ``id``, each axis key as written, ``seed``, ``status`` / ``error``, accuracy
 (``test_acc``, ``val_acc`` in [0, 1]), per-MAC error std and effective bits, weight precision, bank
 yield, energy per MAC (pJ), throughput (OPS), stage timings (s) and status, ``provenance`` (the
-training stage's key: a sha256 over its settings and, through its inputs, every earlier stage).
+training stage's key: a sha256 over its settings and, through its inputs, every earlier stage;
+for seeds grouped into one ``train_many`` program, a sha256 of the model stage's key and the
+point's ``[training]`` and ``[run]`` values) and ``config_sha256`` (the point's whole config).
 """
 
 from __future__ import annotations

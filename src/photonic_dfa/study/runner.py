@@ -19,7 +19,14 @@ from typing import Any
 
 from photonic_dfa.errors import PhotonicDFAError
 from photonic_dfa.io import atomic_write_json, directory_lock, ensure_writable_dir
-from photonic_dfa.study.point import WORKER_ENV, groupable, point_file, run_group, run_point
+from photonic_dfa.study.point import (
+    WORKER_ENV,
+    groupable,
+    identity,
+    point_file,
+    run_group,
+    run_point,
+)
 from photonic_dfa.study.spec import Point, Study
 
 __all__ = ["StudyRun", "connect", "run_study"]
@@ -49,6 +56,15 @@ def done_rows(study: Study, studydir: Path) -> dict[str, dict[str, Any]]:
         except (OSError, ValueError):
             continue
     return rows
+
+
+def is_done(row: dict[str, Any] | None, point: Point) -> bool:
+    """``row`` is an ``ok`` result of exactly this point's config."""
+    return (
+        row is not None
+        and row.get("status") == "ok"
+        and row.get("config_sha256") == identity(point)["config_sha256"]
+    )
 
 
 def connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
@@ -182,7 +198,7 @@ def run_study(
     with directory_lock(root):
         atomic_write_json(root / "study.json", _study_record(study))
         have = done_rows(study, root)
-        todo = [p for p in study.points if have.get(p.id, {}).get("status") != "ok"]
+        todo = [p for p in study.points if not is_done(have.get(p.id), p)]
         n_done = len(study.points) - len(todo)
         log(f"{len(study.points)} point(s): {n_done} done, {len(todo)} to compute")
         dashboard, computed = None, 0

@@ -147,7 +147,7 @@ def _train_group(points: list[Any], model: Path) -> tuple[Any, float]:
             mode="dfa-photonic",
             model=model,
             data=resolve_data(cfg.run.data),
-            shared_order=False,  # each run equals the single run of its seed
+            shared_order=False,  # each run shuffles as the single run of its seed
         )
     return many, time.perf_counter() - start
 
@@ -161,7 +161,8 @@ def _hash(obj: Any) -> str:
 def run_group(points: list[Any], studydir: str) -> list[dict[str, Any]]:
     """Points whose configs differ only in ``[training] seed`` (see :func:`groupable`): their
     layout, circuits and model once (in ``runs/<first id>``, with the shared cache), their
-    trainings as the runs of one ``train_many`` program. Writes and returns a row per point;
+    trainings as the runs of one ``train_many`` program (all on the validation/test split of the
+    first point's seed; the first point's run is its single run). Writes and returns a row per point;
     a failure marks every point of the group failed with its one-line error."""
     from photonic_dfa.network_model.run import enable_compilation_cache
     from photonic_dfa.pipeline import run_pipeline

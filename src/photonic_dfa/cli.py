@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "photonic_dfa.run_command:run",
         "The whole pipeline: layout → sweep → extract → train → report.",
     ),
+    "study": (
+        "photonic_dfa.study.commands:study",
+        "Sweep pipeline runs over the axes of STUDY_FILE on Dask.",
+    ),
 }
 
 

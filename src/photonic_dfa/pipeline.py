@@ -19,19 +19,25 @@ matches and its outputs are intact, and re-run otherwise. So:
 * ``force`` re-runs every stage from scratch, discarding unfinished work (e.g. a corrupt
   checkpoint);
 * ``OUTDIR/.lock`` names the process using the directory: a second run refuses with one line
-  naming its PID; the lock of a process that no longer exists is taken over.
+  naming its PID; the lock of a process that no longer exists is taken over;
+* with ``shared_cache`` (``photonic-dfa study``), a stage of :data:`SHAREABLE` not cached in
+  OUTDIR is looked up in ``shared_cache/<key>/<stage>`` (hard-linked in), and a stage that ran is
+  published there: copied into a temporary folder, then renamed onto ``<key>`` (the first writer
+  wins). A per-key lock (``flock`` of ``shared_cache/<key>.lock``, released by the kernel when its
+  process dies) makes concurrent runs of the same stage wait for one computation.
 
 Stage code is imported only when a stage runs, so a fully cached run costs little more than hashing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +53,12 @@ from photonic_dfa.io import (
     sha256_file,
 )
 
-__all__ = ["STAGES", "PipelineResult", "StageOutcome", "run_pipeline"]
+__all__ = ["SHAREABLE", "STAGES", "PipelineResult", "StageOutcome", "run_pipeline"]
 
 MANIFEST = "stage.json"
 PARTIAL = ".partial"
+#: stages whose results ``shared_cache`` shares between run directories (training is per point)
+SHAREABLE = ("layout", "circuits", "model")
 
 #: ``progress(stage, event)``: ``event`` None when the stage starts, else a training ProgressEvent
 #: (the stage's name is then ``train/<mode>``)
@@ -75,7 +83,7 @@ class StageOutcome:
     """One stage of a pipeline run."""
 
     name: str
-    status: str  # "ran" or "cached"
+    status: str  # "ran", "cached" or "shared" (installed from the shared cache)
     seconds: float
     outputs: dict[str, str]  # name -> path (relative to OUTDIR)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -158,6 +166,7 @@ def _extract(cfg: Config, workdir: Path, inputs: dict[str, Path], log: Log) -> A
         config=cfg,
         outdir=workdir,
         progress=log,
+        layout=inputs.get("layout:layout.json"),
     )
 
 
@@ -207,7 +216,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "model",
         ("model",),
-        ("circuits:bank_circuits.npz",),
+        ("circuits:bank_circuits.npz", "layout:layout.json"),
         _run_model,
         extra_key=lambda cfg: {"hidden": list(cfg.training.hidden)},
         enabled=lambda cfg: cfg.run.photonic,
@@ -365,6 +374,9 @@ def run_pipeline(
     force: bool = False,
     progress: Progress | None = None,
     resume_hint: str = "run_pipeline() again with the same arguments",
+    shared_cache: str | os.PathLike[str] | None = None,
+    report: bool = True,
+    stop_after: str | None = None,
 ) -> PipelineResult:
     """Run every stage whose inputs or settings changed; return what each stage did.
 
@@ -376,6 +388,10 @@ def run_pipeline(
         progress: receives ``(stage, None)`` as each stage starts and ``("train/<mode>", event)``
             for training's :class:`~photonic_dfa.training.run.ProgressEvent` s.
         resume_hint: how to resume, printed when a second Ctrl-C aborts training.
+        shared_cache: a folder of stage results shared by several run directories (see the
+            module's docstring); None: none.
+        report: write ``report.md`` / ``report.html`` (False: the returned paths may not exist).
+        stop_after: the name of the last stage to run (None: every stage).
 
     Raises:
         LockedError: another live process is running in ``outdir``.
@@ -384,14 +400,25 @@ def run_pipeline(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     out = ensure_writable_dir(outdir).resolve()
+    shared = None if shared_cache is None else ensure_writable_dir(shared_cache).resolve()
     with directory_lock(out):
-        outcomes = _run_stages(cfg, out, log, force, progress, resume_hint)
-        report_md, report_html = _report(out, outcomes, force, log)
+        outcomes = _run_stages(cfg, out, log, force, progress, resume_hint, shared, stop_after)
+        if report:
+            report_md, report_html = _report(out, outcomes, force, log)
+        else:
+            report_md, report_html = out / "report.md", out / "report.html"
     return PipelineResult(out, tuple(outcomes), report_md, report_html)
 
 
 def _run_stages(
-    cfg: Config, out: Path, log: Log, force: bool, progress: Progress | None, resume_hint: str
+    cfg: Config,
+    out: Path,
+    log: Log,
+    force: bool,
+    progress: Progress | None,
+    resume_hint: str,
+    shared: Path | None = None,
+    stop_after: str | None = None,
 ) -> list[StageOutcome]:
     produced: dict[str, Path] = {}
     outcomes = []
@@ -401,26 +428,12 @@ def _run_stages(
         start = time.perf_counter()
         if progress is not None:
             progress(stage.name, None)
-        manifest = _cached(out, stage, key, force)
-        if manifest is not None:
-            outputs = {name: out / e["path"] for name, e in manifest["outputs"].items()}
-            log(f"[{stage.name}] up to date, re-used ({stage.name}/{MANIFEST})")
-            status, summary = "cached", manifest.get("summary", {})
-        else:
-            log(f"[{stage.name}] running…")
-            outputs, summary = _run_stage(
-                stage,
-                cfg,
-                out,
-                inputs,
-                key,
-                log,
-                force=force,
-                progress=progress,
-                resume_hint=resume_hint,
-            )
+        kw = {"force": force, "progress": progress, "resume_hint": resume_hint}
+        share = shared if shared is not None and stage.name in SHAREABLE else None
+        with _key_lock(share, key):
+            status, outputs, summary = _cached_or_run(stage, cfg, out, inputs, key, log, share, kw)
+        if status == "ran":
             log(f"[{stage.name}] done in {time.perf_counter() - start:.1f} s")
-            status = "ran"
         produced.update({f"{stage.name}:{name}": Path(p) for name, p in outputs.items()})
         outcomes.append(
             StageOutcome(
@@ -431,12 +444,107 @@ def _run_stages(
                 summary=summary,
             )
         )
+        if stage.name == stop_after:
+            break
     return outcomes
+
+
+def _cached_or_run(
+    stage: Stage,
+    cfg: Config,
+    out: Path,
+    inputs: dict[str, Path],
+    key: str,
+    log: Log,
+    shared: Path | None,
+    kw: dict[str, Any],
+) -> tuple[str, dict[str, Path], dict[str, Any]]:
+    """``(status, outputs, summary)``: the stage re-used from ``out``, or from ``shared``
+    (status ``shared``), or run (and published into ``shared``)."""
+    manifest = _cached(out, stage, key, kw["force"])
+    if manifest is None and shared is not None and _import_shared(shared, stage, key, out):
+        manifest = _cached(out, stage, key, False)
+        if manifest is not None:
+            log(f"[{stage.name}] re-used from the shared cache ({key[:12]}…)")
+            outputs = {name: out / e["path"] for name, e in manifest["outputs"].items()}
+            return "shared", outputs, manifest.get("summary", {})
+    if manifest is not None:
+        outputs = {name: out / e["path"] for name, e in manifest["outputs"].items()}
+        log(f"[{stage.name}] up to date, re-used ({stage.name}/{MANIFEST})")
+        return "cached", outputs, manifest.get("summary", {})
+    log(f"[{stage.name}] running…")
+    outputs, summary = _run_stage(stage, cfg, out, inputs, key, log, **kw)
+    if shared is not None:
+        _publish_shared(shared, stage, key, out)
+    return "ran", outputs, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared stage cache of several run directories (``photonic-dfa study``)
+
+
+@contextlib.contextmanager
+def _key_lock(shared: Path | None, key: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` of ``shared/<key>.lock`` (nothing without ``shared``)."""
+    if shared is None:
+        yield
+        return
+    import fcntl
+
+    with open(shared / f"{key}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy the tree ``src`` to ``dst`` as hard links (copies where links are not possible); every
+    writer of this package replaces files by rename, so a linked file is never changed in place."""
+    import shutil
+
+    def link(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dst, copy_function=link)
+
+
+def _import_shared(shared: Path, stage: Stage, key: str, out: Path) -> bool:
+    """Install ``shared/<key>/<stage>`` as ``out/<stage>`` if it is there and intact."""
+    src = shared / key
+    manifest = _read_manifest(src / stage.name / MANIFEST)
+    if manifest is None or manifest.get("key") != key or not _intact(src, manifest):
+        return False
+    workdir = out / PARTIAL / stage.name
+    _remove(workdir)
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    _link_tree(src / stage.name, workdir)
+    _install(workdir, out / stage.name, manifest)
+    return True
+
+
+def _publish_shared(shared: Path, stage: Stage, key: str, out: Path) -> None:
+    """Copy ``out/<stage>`` into ``shared/<key>/<stage>`` (temporary folder + rename; if another
+    run published the key first, its copy is kept)."""
+    import tempfile
+
+    if (shared / key).exists():
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=shared))
+    try:
+        _link_tree(out / stage.name, tmp / stage.name)
+        os.rename(tmp, shared / key)
+    except OSError:  # published meanwhile (rename onto a non-empty folder fails), or no space
+        _remove(tmp)
 
 
 def _report(out: Path, outcomes: list[StageOutcome], force: bool, log: Log) -> tuple[Path, Path]:
     report_md, report_html = out / "report.md", out / "report.html"
-    ran = any(o.status == "ran" for o in outcomes)
+    ran = any(o.status != "cached" for o in outcomes)
     if force or ran or not (report_md.is_file() and report_html.is_file()):
         from photonic_dfa.report import write_report
 

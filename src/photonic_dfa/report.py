@@ -19,7 +19,7 @@ from typing import Any
 from photonic_dfa import __version__
 from photonic_dfa.io import atomic_write_text
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "write_study_report"]
 
 TITLES = {
     "layout": "Layout: the weight-bank array",
@@ -149,6 +149,49 @@ def write_report(
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>photonic_dfa report</title><style>{CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+    atomic_write_text(md_path, "\n".join(md))
+    atomic_write_text(html_path, page)
+    return md_path, html_path
+
+
+def write_study_report(
+    studydir: str | os.PathLike[str],
+    *,
+    columns: list[str],
+    rows: list[list[Any]],
+    figures: dict[str, Path],
+    notes: list[str],
+) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` of a study (``photonic-dfa study --report``): its
+    notes, the results table and the figures (embedded PNGs), laid out as the run report."""
+    studydir = Path(studydir)
+    title = "photonic_dfa study report"
+    md = [f"# {title}\n\nphotonic_dfa {__version__}. Study directory: `{studydir}`.\n"]
+    body = [
+        f"<h1>{title}</h1>",
+        f"<p>photonic_dfa {__version__}. Study directory: <code>{html.escape(str(studydir))}</code>."
+        "</p>",
+    ]
+    for note in notes:
+        md.append(f"\n{note}\n")
+        body.append(f"<p>{html.escape(note)}</p>")
+    md.append("\n## Results\n\n" + _md_table(columns, rows))
+    body += ["<h2>Results</h2>", _html_table(columns, rows), "<h2>Figures</h2>"]
+    md.append("\n## Figures\n")
+    for name, path in figures.items():
+        data = base64.b64encode(Path(path).read_bytes()).decode()
+        md.append(f"\n![{name}]({Path(path).name})\n")
+        body.append(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(name)}">'
+            f"<figcaption>{html.escape(Path(path).name)}</figcaption></figure>"
+        )
+    md_path, html_path = studydir / "report.md", studydir / "report.html"
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
     )

@@ -96,3 +96,9 @@ def scale(evaluators, channel_plan) -> float:
 
     r = bank_weight_range(evaluators["crosstalk"], np.zeros((1, 10)), channel_plan.spacing_nm)[0]
     return float(0.9 * min(r[:, 1].min(), -r[:, 0].max()))
+
+
+@pytest.fixture(scope="session")
+def layout_factory():
+    """:func:`make_layout` for tests that need layouts of several sizes."""
+    return make_layout

@@ -309,3 +309,31 @@ class ModelConfig(StageConfig):
     def resolved_yield_min_bits(self) -> float:
         """Precision a bank needs to count as within tolerance (bits)."""
         return float(self.yield_min_bits if self.yield_min_bits is not None else self.adc_bits)
+
+    # ---- layout-aware fabrication (study) ----
+    # Width and thickness of the silicon as spatially correlated Gaussian random fields over the
+    # die, read at each ring's centre (layout.json) and turned into resonance shifts with dλ/dw,
+    # dλ/dt derived from simphony's strip-waveguide data (photonic_dfa.network_model.fabrication).
+    # σ and correlation lengths of the order reported for SOI wafers by [Lu17] (widths of a few
+    # nm, thickness ~1 nm σ, correlation over mm on the wafer, sub-mm within a die) and by
+    # L. Chrostowski et al., "Impact of fabrication non-uniformity on chip-scale silicon photonic
+    # integrated circuits", OFC 2014, Th2A.37 [Chrostowski14].
+    fab_model: Literal["independent", "layout"] = Field(
+        "independent",
+        description=(
+            "'independent': N(0, fab_sigma_nm²) per ring; 'layout': correlated width/thickness "
+            "fields over the die at the rings' positions (fab_sigma_nm is then derived)"
+        ),
+    )
+    fab_width_sigma_nm: float = Field(
+        1.0, ge=0.0, le=50.0, description="std of the waveguide width field (nm) [Lu17]"
+    )
+    fab_thickness_sigma_nm: float = Field(
+        0.5, ge=0.0, le=50.0, description="std of the silicon thickness field (nm) [Chrostowski14]"
+    )
+    fab_width_corr_um: float = Field(
+        200.0, gt=0.0, le=1e6, description="correlation length of the width field (µm) [Lu17]"
+    )
+    fab_thickness_corr_um: float = Field(
+        1000.0, gt=0.0, le=1e6, description="correlation length of the thickness field (µm)"
+    )

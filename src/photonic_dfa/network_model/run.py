@@ -226,6 +226,7 @@ def extract(
     spectra: str | os.PathLike[str] | None = None,
     plots: bool = True,
     progress: Callable[[str], None] | None = None,
+    layout: str | os.PathLike[str] | None = None,
 ) -> ExtractResult:
     """Extract the photonic model of a network from the circuit stage's bank circuits.
 
@@ -244,6 +245,9 @@ def extract(
             provenance).
         plots: write the figures.
         progress: called with a short message at each step.
+        layout: the ``layout.json`` the bank circuits were made from (read only with
+            ``[model] fab_model = "layout"``, for the rings' positions; default: the one named in
+            the bank circuits' provenance).
 
     Raises:
         ConfigError, ArtifactError, CalibrationUnreachableError: one line each.
@@ -259,6 +263,11 @@ def extract(
     if outdir is not None:
         ensure_writable_dir(outdir)
     bank_circuits, inputs = _bank_circuits(source, cfg, spectra)
+    fab = _layout_fabrication(cfg, bank_circuits, source, layout)
+    if fab is not None:  # fab_sigma_nm (blue margin, search range) from the layout model
+        cfg = cfg.model_copy(
+            update={"model": cfg.model.model_copy(update={"fab_sigma_nm": fab[1]})}
+        )
     with jax.enable_x64(True):  # the bus circuits are evaluated in double precision
         return _extract(
             bank_circuits,
@@ -270,7 +279,30 @@ def extract(
             outdir,
             plots,
             progress or (lambda _msg: None),
+            None if fab is None else fab[0],
         )
+
+
+def _layout_fabrication(cfg: Config, bc: Any, source: Any, layout: Any) -> tuple[Any, float] | None:
+    """With ``fab_model = "layout"``: the LayoutDescription and the equivalent resonance σ (nm)."""
+    from photonic_dfa.layout.schema import LayoutDescription, load_layout
+    from photonic_dfa.network_model.fabrication import equivalent_sigma_nm, sensitivities
+
+    if cfg.model.fab_model != "layout":
+        return None
+    if isinstance(source, LayoutDescription):
+        desc = source
+    else:
+        path = layout or bc.provenance.get("layout_file")
+        if not path or not os.path.isfile(path):
+            raise ConfigError(
+                f"[model] fab_model = 'layout' needs the layout.json of the bank circuits (the "
+                f"provenance names {path!r}, which does not exist); give it with layout="
+            )
+        desc = load_layout(path)
+    ring = desc.banks[0].rings[0]
+    s_w, s_t = sensitivities(ring.wg_width_nm, ring.thickness_nm)
+    return desc, equivalent_sigma_nm(cfg.model, s_w, s_t)
 
 
 def _bank_circuits(source: Any, cfg: Config, spectra: Any) -> tuple[Any, dict[str, Any]]:
@@ -317,9 +349,11 @@ def _extract(
     outdir: Any,
     plots: bool,
     say: Callable[[str], None],
+    layout: Any = None,
 ) -> ExtractResult:
-    """The steps of :func:`extract`, timed (see its docstring)."""
-    from photonic_dfa.network_model.fabrication import draw_offsets
+    """The steps of :func:`extract`, timed (see its docstring); ``layout``: the
+    LayoutDescription of the layout fabrication model (None: independent offsets)."""
+    from photonic_dfa.network_model.fabrication import draw_offsets, layout_offsets
 
     mcfg, ccfg = cfg.model, bc.circuit_config
     times: dict[str, float] = {}
@@ -333,7 +367,11 @@ def _extract(
     evaluators = _timed(
         times, "circuits", say, "bus circuits", _evaluators, bc, groups, plan, ccfg.heater_max_mW
     )
-    offsets = draw_offsets(d_c, d_r, mcfg.fab_sigma_nm, mcfg.fab_seed)
+    if layout is not None:
+        offsets, fab_info = layout_offsets(layout, d_c, mcfg)
+    else:
+        offsets = draw_offsets(d_c, d_r, mcfg.fab_sigma_nm, mcfg.fab_seed)
+        fab_info = {"model": "independent", "sigma_nm": mcfg.fab_sigma_nm}
     cannot = _check_reachable(plan, ccfg.heater_max_mW, mcfg.unreachable, d_r)
     first = evaluators[bc.bank_design[0]]
     scale, w_range = _timed(
@@ -364,6 +402,7 @@ def _extract(
         times, "drift", say, "drift", _drift, evaluators, groups, rows, cal, offsets, scale, mcfg
     )
     report["drift"] = drift.report
+    report["fabrication"] = fab_info
     model = PhotonicModel(
         hidden=hidden,
         n_outputs=n_outputs,

@@ -1,0 +1,88 @@
+"""A 2 × 2 study on a LocalCluster of 2 workers survives a worker killed mid-study; a re-run
+computes nothing; shared stages run once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from photonic_dfa.study.point import WORKER_ENV
+from photonic_dfa.study.runner import run_study
+from photonic_dfa.study.spec import load_study
+
+pytestmark = pytest.mark.slow
+
+
+def _kill_one_worker_when_busy(client, killed: list[int], stop: threading.Event) -> None:
+    """SIGKILL the process of a worker as soon as it is running a point (its nanny restarts it)."""
+    while not stop.is_set():
+        busy = [w for w, keys in client.processing().items() if keys]
+        if busy:
+            time.sleep(1.0)  # let it get into the pipeline
+            pids = client.run(os.getpid, workers=[busy[0]])
+            pid = next(iter(pids.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.2)
+
+
+def test_study_survives_a_killed_worker_and_reruns_nothing(tiny_study, tmp_path):
+    from distributed import Client, LocalCluster
+
+    study = load_study(tiny_study)
+    out = tmp_path / "out"
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env=WORKER_ENV,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        killed: list[int] = []
+        stop = threading.Event()
+        killer = threading.Thread(target=_kill_one_worker_when_busy, args=(client, killed, stop))
+        killer.start()
+        try:
+            run = run_study(study, out, scheduler=cluster.scheduler_address, log=lambda _: None)
+        finally:
+            stop.set()
+            killer.join()
+    assert killed, "no worker was killed"
+    assert len(run.rows) == 4 and all(r["status"] == "ok" for r in run.rows), run.rows
+    assert all(0.0 <= r["test_acc"] <= 1.0 for r in run.rows)
+    assert {(r["training.lr"], r["seed"]) for r in run.rows} == {
+        (lr, s) for lr in (0.01, 0.02) for s in (1, 2)
+    }
+    # layout and circuits were computed for one point only, re-used by the others
+    statuses = [(r["layout_status"], r["circuits_status"]) for r in run.rows]
+    assert sum(s == ("ran", "ran") for s in statuses) == 1
+    assert len(list((out / "cache").glob("[0-9a-f]*[0-9a-f]"))) == 2  # layout, circuits
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
+
+    again = run_study(study, out, workers=1, log=lambda _: None)
+    assert again.computed == 0 and again.dashboard is None  # no cluster was even started
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
+    assert json.loads((out / "study.json").read_text())["axes"] == ["training.lr", "seed"]
+
+
+def test_a_failing_point_records_its_error_and_the_others_go_on(tmp_path):
+    (tmp_path / "base.toml").write_text(
+        "[layout]\nrings = 4\nbanks = 1\n[run]\nphotonic = false\nbaselines = ['dfa']\n"
+        f"data = '{tmp_path / 'no_mnist'}'\n[training]\nhidden = [16]\nepochs = 1\n"
+    )
+    study = tmp_path / "s.toml"
+    study.write_text('base = "base.toml"\n[axes]\n"training.lr" = [0.01, 0.02]\n')
+    run = run_study(load_study(study), tmp_path / "out", workers=2, log=lambda _: None)
+    assert len(run.rows) == 2
+    for row in run.rows:  # the data directory does not exist: both fail with the stage's line
+        assert row["status"] == "failed" and "no_mnist" in row["error"]
+        assert "\n" not in row["error"]

@@ -41,7 +41,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HeaterDriver", "driver_from_config"]
+__all__ = ["HeaterDriver", "driver_from_config", "settle_time_s"]
+
+
+def settle_time_s(bits: int, tau_us: float) -> float:
+    """Time for a first-order heater (time constant ``tau_us``) to settle a full-scale step to
+    within one LSB of a ``bits``-bit DAC: ``τ ln(2^b)`` (s)."""
+    return tau_us * 1e-6 * bits * math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class HeaterDriver:
 
     def settle_s(self) -> float:
         """Time for a full-scale step to settle within one LSB: ``τ ln(2^b)`` (s)."""
-        return self.tau_us * 1e-6 * self.bits * math.log(2.0)
+        return settle_time_s(self.bits, self.tau_us)
 
 
 def driver_from_config(

@@ -7,11 +7,12 @@ chip, through the bank's detector (one channel lit, the readout's noise and ADC,
 1. **Resonances.** Each ring's own heater is swept (the other heaters parked half a channel
    spacing red of their channels) and the reading of its channel fitted with a Lorentzian in heater
    power, ``w = c + A / (1 + (2 (p − p₀)/Γ)²)``: resonance ``p₀`` (mW), FWHM ``Γ`` (mW), depth ``A``
-   and baseline ``c``. The first pass sweeps the whole heater range with the others off; later passes
-   park the others with the previous pass's fit (a cold ring can sit on another's channel).
-2. **Thermal crosstalk.** Heater ``j`` is stepped by one channel spacing (its ring moves from between
-   channels ``j, j+1`` to between ``j+1, j+2``) and every other ring's resonance is fitted again:
-   ``K̂_ij = −Δp₀_i / ΔP_j``.
+   and baseline ``c``. Every pass sweeps the whole heater range; the first with the others off,
+   later ones with the others parked from the previous pass's fit (a cold ring can sit on another's
+   channel and hide its resonance).
+2. **Thermal crosstalk.** Heater ``j`` is stepped down by a quarter channel spacing of shift (its
+   parked ring moves towards its own channel, away from the others) and every other ring's
+   resonance is fitted again: ``K̂_ij = −Δp₀_i / ΔP_j``.
 3. **Model.** Ring ``i`` at its channel: ``w_i(P) = c_i + A_i L((K̂ P)_i − p₀_i; Γ_i)``, each ring
    alone (neighbours' tails, bus reflections, the drop/through asymmetry of the circuit are not in
    it). Heaters for a target come from inverting each Lorentzian on its blue flank (red flank where
@@ -81,7 +82,9 @@ def fit_lorentzian(
     p: np.ndarray, y: np.ndarray, iterations: int = 30
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares fit of ``y ≈ c + A/(1 + (2(p − p₀)/Γ)²)`` to sampled curves ``(..., G)``
-    (vectorised Levenberg-Marquardt). Returns ``(p₀, Γ, A, c)``, each ``(...)``."""
+    (vectorised Levenberg-Marquardt) from the highest sample, the half-maximum width and the
+    end samples. Returns ``(p₀, Γ, A, c)``, each ``(...)``; a fit whose centre leaves the window,
+    whose width exceeds it or whose depth is not positive returns the start values."""
     g = np.argmax(y, axis=-1)
     p0 = np.take_along_axis(p, g[..., None], -1)[..., 0]
     c = np.minimum(y[..., 0], y[..., -1])
@@ -125,6 +128,15 @@ def fit_lorentzian(
         J = np.where(acc[..., None, None], Jn, J)
         cost = np.where(acc, cn, cost)
         lam = np.where(acc, lam / 5.0, lam * 8.0)
+    # a fit that left the swept window (or lost its peak) keeps the start values
+    span = np.abs(p[..., -1] - p[..., 0])
+    lost = (
+        (theta[..., 0] < p.min(-1))
+        | (theta[..., 0] > p.max(-1))
+        | (theta[..., 1] > span)
+        | (theta[..., 2] <= 0)
+    )
+    theta = np.where(lost[..., None], np.stack([p0, gam, a, c], axis=-1), theta)
     return theta[..., 0], theta[..., 1], theta[..., 2], theta[..., 3]
 
 
@@ -199,16 +211,13 @@ def fit_controller_model(
     lo, hi = np.zeros((n_b, n)), np.full((n_b, n), p_max)
     points = math.ceil(p_max * slope.max() / sweep_step_nm) + 1
     eff = np.zeros((n_b, n))
-    for k in range(passes):
+    for _ in range(passes):
         p0, gam, a, c = _locate(evaluate, offsets_nm, base, lo, hi, points, measure, slope.max())
         eff = p0 + _others(K, base)
         base = _park(K, eff + park_mW, p_max)
-        lo = np.clip(p0 - 4 * park_mW, 0.0, p_max)
-        hi = np.clip(p0 + 4 * park_mW, 0.0, p_max)
-        points = math.ceil(8 * park_mW.max() * slope.max() / sweep_step_nm) + 1
-        if k == passes - 2:  # crosstalk fitted once, before the last pass
-            K = _fit_crosstalk(evaluate, offsets_nm, base, p0, gam, measure, 2 * park_mW)
-            base = _park(K, eff + park_mW, p_max)
+    # crosstalk fitted once the parking has converged, then one more pass with it
+    K = _fit_crosstalk(evaluate, offsets_nm, base, p0, gam, measure, 0.5 * park_mW)
+    base = _park(K, eff + park_mW, p_max)
     p0, gam, a, c = _locate(evaluate, offsets_nm, base, lo, hi, points, measure, slope.max())
     eff = p0 + _others(K, base)
     return LorentzianModel(eff, gam, a, c, K)
@@ -233,8 +242,9 @@ def _fit_crosstalk(
     measure: object,
     step_mW: np.ndarray,
 ) -> np.ndarray:
-    """``K̂ (B, N, N)``: step heater ``j`` by ``step_mW[j]`` (one channel spacing), re-fit every
-    ring's resonance on a fine sweep, ``K̂_ij = −Δp₀_i / ΔP_j``."""
+    """``K̂ (B, N, N)``: step heater ``j`` down by ``step_mW[j]`` (its parked ring moves a quarter
+    spacing towards its own channel, away from every other), re-fit every ring's resonance on a
+    fine sweep, ``K̂_ij = −Δp₀_i / ΔP_j``."""
     p_max = evaluate.model.heater_max_mW
     n_b, n = p0.shape
     K = np.broadcast_to(np.eye(n), (n_b, n, n)).copy()
@@ -242,10 +252,10 @@ def _fit_crosstalk(
     ref = _fine_centres(evaluate, offsets_nm, base, p0, gam, v, measure, p_max)
     for j in range(n):
         b2 = base.copy()
-        b2[:, j] = np.minimum(b2[:, j] + step_mW[j], p_max)
-        dP = b2[:, j] - base[:, j]
+        b2[:, j] = np.maximum(b2[:, j] - step_mW[j], 0.0)
+        dP = b2[:, j] - base[:, j]  # <= 0
         moved = _fine_centres(evaluate, offsets_nm, b2, ref, gam, v, measure, p_max)
-        kij = np.where(dP[:, None] > 0, (ref - moved) / np.maximum(dP[:, None], 1e-12), 0.0)
+        kij = np.where(dP[:, None] < 0, (ref - moved) / np.minimum(dP[:, None], -1e-12), 0.0)
         others = np.arange(n) != j
         K[:, others, j] = np.clip(kij[:, others], 0.0, 1.0)
     return K

@@ -53,7 +53,15 @@ def test_fitted_controller_calibration(evaluators, scale):
     far = np.abs(np.subtract.outer(np.arange(10), np.arange(10))) >= 3
     assert np.max(ctrl.crosstalk[:, far]) < 0.01
     fitted = calibrate(
-        ev, B, mask, bank, offsets, scale=scale, mode="fitted", feedback=_fb(), seed=5,
+        ev,
+        B,
+        mask,
+        bank,
+        offsets,
+        scale=scale,
+        mode="fitted",
+        feedback=_fb(),
+        seed=5,
         spacing_nm=0.8,
     )
     model = calibrate(ev, B, mask, bank, offsets, scale=scale, mode="model")

@@ -558,7 +558,7 @@ def calibrate(
             evaluate, target_w, bank_of_problem, offsets_nm, feedback, scale, rng, spacing_nm
         )
     else:
-        if mode == "feedback":
+        if mode == "feedback" and feedback is not None and rng is not None:
             known = est = estimate_offsets(evaluate, offsets_nm, feedback, scale, rng)
         P, J, w_range, iters, history = _solve_on_model(
             evaluate, target_w, mask, bank_of_problem, known, iterations, damping, tol_B * scale

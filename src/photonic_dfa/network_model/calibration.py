@@ -23,6 +23,14 @@ Modes:
   measured with one channel lit (one-hot), the TIA gain set so that the ADC spans ±1/``fraction``
   of a weight of full scale, ``averages`` readings averaged. The precision reached is set by that
   measurement noise and the ADC resolution, not by the model.
+* ``fitted`` (issue 13): as ``feedback``, but the controller has no circuit model: it fits its own
+  (per-ring Lorentzians and thermal crosstalk, from noisy heater sweeps through the detector;
+  :mod:`~photonic_dfa.network_model.controller`), solves it, then runs the same measure-and-correct
+  iterations.
+
+Heater drivers (``driver``, :class:`~photonic_dfa.network_model.drivers.HeaterDriver`): every
+setting applied to the chip in the feedback iterations, and the final heaters, are the powers of
+the DACs' codes; the realised weights are evaluated at them.
 
 Reported per problem: residual RMS and worst error in units of B, precision in bits
 ``log2(range / σ)`` with the range of B (2), and the rings that cannot reach their target (target

@@ -244,17 +244,25 @@ def _fit_crosstalk(
 ) -> np.ndarray:
     """``K̂ (B, N, N)``: step heater ``j`` down by ``step_mW[j]`` (its parked ring moves a quarter
     spacing towards its own channel, away from every other), re-fit every ring's resonance on a
-    fine sweep, ``K̂_ij = −Δp₀_i / ΔP_j``."""
+    fine sweep, ``K̂_ij = −Δp₀_i / ΔP_j``. The reference is located on a wider sweep first (this
+    pass's parking has moved the resonances), then every fit uses the same grid around it."""
     p_max = evaluate.model.heater_max_mW
     n_b, n = p0.shape
     K = np.broadcast_to(np.eye(n), (n_b, n, n)).copy()
     v = np.linspace(-1.0, 1.0, FINE_POINTS)
-    ref = _fine_centres(evaluate, offsets_nm, base, p0, gam, v, measure, p_max)
+    # the reference sweep is wider (±9 linewidths): this pass's parking moved the resonances
+    around = _fine_centres(evaluate, offsets_nm, base, p0, 3.0 * gam, v, measure, p_max)
+    # reference and stepped fits on the same grid (a ring's curve is not exactly Lorentzian, so its
+    # fitted centre depends a little on the window); the reference is the median of three fits
+    fits = [
+        _fine_centres(evaluate, offsets_nm, base, around, gam, v, measure, p_max) for _ in "abc"
+    ]
+    ref = np.median(np.stack(fits), axis=0)
     for j in range(n):
         b2 = base.copy()
         b2[:, j] = np.maximum(b2[:, j] - step_mW[j], 0.0)
         dP = b2[:, j] - base[:, j]  # <= 0
-        moved = _fine_centres(evaluate, offsets_nm, b2, ref, gam, v, measure, p_max)
+        moved = _fine_centres(evaluate, offsets_nm, b2, around, gam, v, measure, p_max)
         kij = np.where(dP[:, None] < 0, (ref - moved) / np.minimum(dP[:, None], -1e-12), 0.0)
         others = np.arange(n) != j
         K[:, others, j] = np.clip(kij[:, others], 0.0, 1.0)

@@ -64,3 +64,31 @@ def test_budget_items_and_requirements():
 def test_bad_hidden(hidden):
     with pytest.raises(ConfigError):
         ops_ipc2020(hidden, 10, 10, 100)
+
+
+def test_reconfiguration_throughput():
+    """Re-tuning between settings costs the heaters' settling time: below the weight-stationary
+    OPS (Table I), approaching it as each setting serves more error vectors; one setting: equal."""
+    from photonic_dfa.network_model.energy import reconfiguration
+
+    t_s = 2e-6 * 16 * 0.6931471805599453
+    for hidden, n_out, d_r, d_c, reference in TABLE_I:
+        r = [
+            reconfiguration(
+                hidden, n_out, d_r, d_c, adc_gsps=5.0, settle_s=t_s, errors_per_setting=nb
+            )
+            for nb in (64, 10**4, 10**9)
+        ]
+        assert r[0].settings_per_pass > 1
+        assert r[0].ops_weight_stationary == pytest.approx(reference, rel=0.011)
+        assert r[0].ops < r[1].ops < r[2].ops < r[0].ops_weight_stationary
+        assert r[2].ops == pytest.approx(r[0].ops_weight_stationary, rel=1e-3)
+        assert r[0].ops == pytest.approx(reference * 64 / (64 + 5e9 * t_s), rel=0.011)
+    one = reconfiguration((100,), 10, 10, 100, adc_gsps=5.0, settle_s=t_s, errors_per_setting=1)
+    assert one.settings_per_pass == 1 and one.ops == one.ops_weight_stationary
+    b = _budget(settle_s=t_s, errors_per_setting=64)
+    assert b.ops == pytest.approx(ops_ipc2020((800,), 10, 10, 100, 5.0))  # Table I unchanged
+    rc = b.to_dict()["reconfiguration"]
+    assert rc["pJ_per_mac"] > b.pJ_per_mac and rc["ops"] < b.ops
+    with pytest.raises(ConfigError, match="errors_per_setting = 0"):
+        reconfiguration((800,), 10, 10, 100, adc_gsps=5.0, settle_s=t_s, errors_per_setting=0)

@@ -173,3 +173,28 @@ def test_cli_extract_rejects_bad_drift_and_modulator_input(layout_json, tmp_path
     assert len(err) == 1 and key in err[0] and line.split(" = ")[1] in err[0], r.stderr
     with pytest.raises(ConfigError, match=key.split(".")[1]):
         load_config(model=dict([(line.split(" = ")[0], float(line.split(" = ")[1]))]))
+
+
+def test_extract_fitted_mode_reports_precision_per_bank_dac_and_retuning(layout_json):
+    """Mode fitted through extract: per-bank precision and yield on the full circuit, the heater
+    DACs, and the throughput with re-tuning beside the weight-stationary OPS."""
+    cfg = load_config(model={"calibration": "fitted"})  # 16-bit heater DACs (default)
+    r = extract(layout_json, (12,), config=cfg, n_outputs=10, plots=False).report
+    assert r["mode"] == "fitted" and r["unreachable_count"] == 0
+    assert r["bits_median"] >= 8.5 and r["yield_rows"] >= 0.9, (r["bits_median"], r["yield_rows"])
+    for pb in r["per_bank"]:
+        assert pb["bits_median"] >= pb["bits_min"] and 0.0 <= pb["yield_rows"] <= 1.0
+    d = r["heater_driver"]
+    assert d["bits"] == 16 and d["max_power_mW"] == pytest.approx(20.0)
+    # one code at full scale: ΔP ≈ 2 P_fs / (2^b − 1), times the ~0.25 nm/mW heater slope
+    assert d["lsb_mW_at_full_scale"] == pytest.approx(2 * 20.0 / 65535, rel=1e-3)
+    assert 0.1 < d["lsb_pm_at_full_scale"] < 0.2
+    rc = r["energy"]["reconfiguration"]
+    assert (
+        rc["ops_weight_stationary"] == r["energy"]["ops"]
+        and rc["ops"] < rc["ops_weight_stationary"]
+    )
+    rb = _cli("budget", "--hidden", 800, "--errors-per-setting", 1000, "--heater-mw", 5)
+    assert rb.returncode == 0 and "re-tuning" in rb.stdout and "1000 error vectors" in rb.stdout
+    rb = _cli("budget", "--errors-per-setting", 0)
+    assert rb.returncode == 2 and "errors_per_setting = 0" in rb.stderr

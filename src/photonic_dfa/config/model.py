@@ -102,11 +102,13 @@ class ModelConfig(StageConfig):
         ),
     )
     # ---- calibration -------------------------------------------------------------------------
-    calibration: Literal["model", "feedback"] = Field(
+    calibration: Literal["model", "feedback", "fitted"] = Field(
         "feedback",
         description=(
             "'model': heaters solved with perfect knowledge of the circuit; 'feedback': from the "
-            "chip's own noisy readout of its weights, like a real control loop [Tait18]"
+            "chip's own noisy readout of its weights, like a real control loop [Tait18]; 'fitted': "
+            "as 'feedback', but the controller's model is its own Lorentzian fit of measured "
+            "heater sweeps (no circuit model)"
         ),
     )
     iterations: int = Field(
@@ -285,6 +287,35 @@ class ModelConfig(StageConfig):
         le=0.5,
         description="relative responsivity mismatch (drop − through)/R of the balanced "
         "detectors, 0.01–0.05 for Ge pairs [Vivien12]",
+    )
+    # ---- heater drivers (issue 13) -------------------------------------------------------------
+    # defaults and references: photonic_dfa.network_model.drivers ([AD5370], [Liu22], [Harris14])
+    heater_dac_bits: int = Field(
+        16, ge=1, le=24, description="resolution of each heater's voltage DAC (bits) [AD5370]"
+    )
+    heater_dac_full_scale_V: float | None = Field(
+        None,
+        gt=0.0,
+        le=100.0,
+        description="DAC full-scale voltage (V); unset: matched to [circuit] heater_max_mW",
+    )
+    heater_resistance_ohm: float = Field(
+        1000.0, gt=0.0, le=1e6, description="heater resistance R0 (Ω), TiN/NiCr thin film [Liu22]"
+    )
+    heater_tcr_per_K: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.01,
+        description="heater TCR α, R = R0(1 + αΔT) (1/K); 0: constant R, NiCr ≈ 1e-4 [Liu22]",
+    )
+    heater_tau_us: float = Field(
+        2.0, gt=0.0, le=1e4, description="heater + ring thermal time constant (µs) [Liu22]"
+    )
+    errors_per_setting: int = Field(
+        64,
+        ge=1,
+        le=10**9,
+        description="error vectors each heater setting serves when banks are re-tuned (a batch)",
     )
 
     @model_validator(mode="after")

@@ -23,6 +23,14 @@ Modes:
   measured with one channel lit (one-hot), the TIA gain set so that the ADC spans ±1/``fraction``
   of a weight of full scale, ``averages`` readings averaged. The precision reached is set by that
   measurement noise and the ADC resolution, not by the model.
+* ``fitted`` (issue 13): as ``feedback``, but the controller has no circuit model: it fits its own
+  (per-ring Lorentzians and thermal crosstalk, from noisy heater sweeps through the detector;
+  :mod:`~photonic_dfa.network_model.controller`), solves it, then runs the same measure-and-correct
+  iterations.
+
+Heater drivers (``driver``, :class:`~photonic_dfa.network_model.drivers.HeaterDriver`): every
+setting applied to the chip in the feedback iterations, and the final heaters, are the powers of
+the DACs' codes; the realised weights are evaluated at them.
 
 Reported per problem: residual RMS and worst error in units of B, precision in bits
 ``log2(range / σ)`` with the range of B (2), and the rings that cannot reach their target (target
@@ -33,11 +41,13 @@ tolerance) — reported, never clipped silently.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from photonic_dfa.network_model.drivers import HeaterDriver
 from photonic_dfa.network_model.readout import adc_quantise
 from photonic_dfa.network_model.weights import Evaluator, WeightModel
 
@@ -461,11 +471,13 @@ def _feedback_loop(
     scale: float,
     rng: np.random.Generator,
     damping: float,
+    quantise: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int, list[float]]:
     """Measure the chip's weights, step the heaters with the controller model's Jacobian at the
     model solution (LM, steps limited to 0.1 nm of resonance shift), keep a step only if the
     *measured* residual decreased. Returns the heaters, iterations and the true median RMS per
-    iteration (for the report; the controller never sees it)."""
+    iteration (for the report; the controller never sees it). ``quantise``: the heater DACs'
+    rounding of every setting applied to the chip."""
     p_max = evaluate.model.heater_max_mW
     max_step = 0.1 / evaluate.model.own_slope_nm_per_mW()  # mW
     m = mask.astype(np.float64)
@@ -484,6 +496,8 @@ def _feedback_loop(
         step = _lm_step(J * m[:, :, None], r, lam)
         step = np.clip(step, -max_step, max_step)
         Pn = np.clip(P + step, 0.0, p_max)
+        if quantise is not None:
+            Pn = quantise(Pn)
         wn, measn = chip(Pn)
         rn = (measn - target_w) * m
         cn = np.sum(rn * rn, axis=1)
@@ -508,12 +522,14 @@ def calibrate(
     offsets_nm: np.ndarray,
     *,
     scale: float,
-    mode: Literal["model", "feedback"] = "model",
+    mode: Literal["model", "feedback", "fitted"] = "model",
     iterations: int = 30,
     damping: float = 1e-3,
     feedback: FeedbackSettings | None = None,
     seed: int | np.random.SeedSequence = 0,
     tol_B: float = 1e-3,
+    driver: HeaterDriver | None = None,
+    spacing_nm: float | None = None,
 ) -> CalibrationResult:
     """Calibrate all problems (row tiles) on their physical banks.
 
@@ -524,7 +540,11 @@ def calibrate(
         bank_of_problem: ``(R,)`` physical bank of each problem.
         offsets_nm: ``(B, N)`` true resonance offsets of the physical banks.
         scale: optical weight per unit of B (targets are ``scale · B``).
-        mode: ``model`` (a) or ``feedback`` (b, needs ``feedback``).
+        mode: ``model`` (a), ``feedback`` (b, needs ``feedback``) or ``fitted`` (b with the
+            controller's own fitted model, :mod:`~photonic_dfa.network_model.controller`; needs
+            ``feedback`` and ``spacing_nm``, the channel spacing).
+        driver: heater DACs: the final heaters (and every setting of the feedback loop) are
+            quantised to its codes (None: continuous heater powers).
         tol_B: a ring whose final error exceeds this (units of B) with its heater at a bound, or
             whose target lies outside its achievable range, is reported unreachable.
     """
@@ -532,25 +552,33 @@ def calibrate(
     true_rows = offsets_nm[bank_of_problem]
     calls0 = evaluate.calls
     est, rng = None, None
+    quantise = None if driver is None else driver.quantise_mW
     if mode == "model":
         known = offsets_nm
-    elif mode == "feedback":
+    elif mode in ("feedback", "fitted"):
         if feedback is None:
             raise ValueError("feedback calibration needs FeedbackSettings")
         rng = np.random.default_rng(seed)
-        est = estimate_offsets(evaluate, offsets_nm, feedback, scale, rng)
-        known = est
     else:
         raise ValueError(f"unknown calibration mode {mode!r}")
-    P, J, w_range, iters, history = _solve_on_model(
-        evaluate, target_w, mask, bank_of_problem, known, iterations, damping, tol_B * scale
-    )
+    if mode == "fitted":
+        P, J, w_range, iters, history = _solve_on_fitted_model(
+            evaluate, target_w, bank_of_problem, offsets_nm, feedback, scale, rng, spacing_nm
+        )
+    else:
+        if mode == "feedback" and feedback is not None and rng is not None:
+            known = est = estimate_offsets(evaluate, offsets_nm, feedback, scale, rng)
+        P, J, w_range, iters, history = _solve_on_model(
+            evaluate, target_w, mask, bank_of_problem, known, iterations, damping, tol_B * scale
+        )
     if feedback is not None and rng is not None:
         P, n_fb, hist_fb = _feedback_loop(
-            evaluate, P, J, target_w, mask, true_rows, feedback, scale, rng, damping
+            evaluate, P, J, target_w, mask, true_rows, feedback, scale, rng, damping, quantise
         )
         iters += n_fb
         history += hist_fb
+    if quantise is not None:
+        P = quantise(P)
     w = evaluate.weights(P, true_rows)
     err_B = np.where(mask, (w - target_w) / scale, 0.0)
     rms = np.sqrt((err_B**2).sum(axis=1) / np.maximum(mask.sum(axis=1), 1))
@@ -655,3 +683,35 @@ def _unreachable(
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Mode ``fitted``: the controller's own model (issue 13)
+# --------------------------------------------------------------------------------------------
+
+
+def _solve_on_fitted_model(
+    evaluate: Evaluator,
+    target_w: np.ndarray,
+    bank_of_problem: np.ndarray,
+    offsets_nm: np.ndarray,
+    fb: FeedbackSettings | None,
+    scale: float,
+    rng: np.random.Generator | None,
+    spacing_nm: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[float]]:
+    """Heaters from the controller's fitted Lorentzian model of each bank, measured on the chip
+    (:func:`~photonic_dfa.network_model.controller.fit_controller_model`). The weight range
+    returned (for the report of unreachable targets only) is the true rings' own range."""
+    from photonic_dfa.network_model.controller import fit_controller_model
+
+    if fb is None or rng is None or spacing_nm is None:
+        raise ValueError("calibration mode 'fitted' needs FeedbackSettings and spacing_nm")
+
+    def measure(w: np.ndarray) -> np.ndarray:  # search readings: gain for |w| <= 1
+        return measure_weights(rng, w / scale, fb, full_scale=1.0 / scale) * scale
+
+    ctrl = fit_controller_model(evaluate, offsets_nm, measure, spacing_nm)
+    P, J = ctrl.solve(target_w, bank_of_problem, evaluate.model.heater_max_mW)
+    _, w_range = initial_heaters(evaluate.model, target_w, bank_of_problem, offsets_nm)
+    return P, J, w_range, 0, []

@@ -142,6 +142,12 @@ def budget(
     config: Path | None = typer.Option(
         None, "--config", "-c", help="TOML config; its \\[model] section (energy) is used."
     ),
+    errors_per_setting: int | None = typer.Option(
+        None,
+        "--errors-per-setting",
+        help="Error vectors each heater setting serves when the banks are re-tuned "
+        "(default: [model] errors_per_setting).",
+    ),
     extra: list[str] | None = typer.Argument(
         None, metavar="[SIZES]...", help="More hidden sizes: --hidden 8000 10000 puts 10000 here."
     ),
@@ -161,7 +167,7 @@ def budget(
         outputs,
         rows,
         cols,
-        config=load_config(config),
+        config=load_config(config, model={"errors_per_setting": errors_per_setting}),
         adc_gsps=adc_gsps,
         heater_mW_per_ring=heater_mw,
         model_path=model,
@@ -184,3 +190,8 @@ def budget(
     )
     for k, v in b.to_reach_target.items():
         typer.echo(f"< {b.target_pJ:g} pJ/MAC — {k}: {v}")
+    if b.reconfiguration is not None:
+        from photonic_dfa.network_model.summary import reconfiguration_line
+
+        rc = b.to_dict()["reconfiguration"]
+        typer.echo(reconfiguration_line(rc) + f"; {rc['pJ_per_mac']:.4g} pJ/MAC with re-tuning")

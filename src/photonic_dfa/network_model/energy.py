@@ -18,6 +18,16 @@ Power budget of the array (all ``d_C`` banks busy):
 
 Energy per MAC = total power / MAC rate. :func:`budget` also states what each item would have to be
 for the total to fall below a target (1 pJ/MAC by default), each with the others unchanged.
+
+Reconfiguration (issue 13): the OPS equation counts ``ceil(M_k/d_C)`` row batches and
+``ceil(N/d_R)`` column tiles of every layer on the same array, i.e. it re-tunes the heaters between
+settings in zero time: it is the *no-retuning* limit, the throughput of a weight-stationary array
+(one with enough rings to hold all of ``B``). When ``B`` needs more rings than the array has
+(``S = Σ_k ceil(M_k/d_C)·ceil(N/d_R) > 1`` array-wide settings per pass), every setting costs the
+heaters' settling time ``t_s`` (:func:`~photonic_dfa.network_model.drivers.settle_time_s`) and serves
+a batch of ``n_b`` error vectors, one per ADC sample: the array computes a fraction
+``n_b / (n_b + f_ADC t_s)`` of the time, and :func:`reconfiguration` scales OPS (and divides the
+energy per MAC) by it.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from typing import Any
 
 from photonic_dfa.errors import ConfigError
 
-__all__ = ["PowerBudget", "budget", "mac_rate", "ops_ipc2020"]
+__all__ = ["PowerBudget", "Reconfiguration", "budget", "mac_rate", "ops_ipc2020", "reconfiguration"]
 
 
 def _check(hidden: Sequence[int], n_outputs: int, rows_per_bank: int, banks: int, adc_gsps: float):
@@ -64,6 +74,66 @@ def mac_rate(
 
 
 @dataclass(frozen=True)
+class Reconfiguration:
+    """Throughput when the heaters are re-tuned between weight settings (module docstring).
+
+    Attributes:
+        settings_per_pass: array-wide heater settings ``S`` to apply every ``B_k`` once.
+        banks_needed: banks a weight-stationary array would need (``Σ_k M_k·ceil(N/d_R)``).
+        banks: banks of this array ``d_C``.
+        settle_s: settling time per setting (s).
+        errors_per_setting: error vectors ``n_b`` each setting serves.
+        duty: fraction of the time the array computes.
+        ops_weight_stationary: the OPS equation (no re-tuning; Table I).
+        ops: OPS with re-tuning.
+    """
+
+    settings_per_pass: int
+    banks_needed: int
+    banks: int
+    settle_s: float
+    errors_per_setting: int
+    duty: float
+    ops_weight_stationary: float
+    ops: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def reconfiguration(
+    hidden: Sequence[int],
+    n_outputs: int,
+    rows_per_bank: int,
+    banks: int,
+    *,
+    adc_gsps: float,
+    settle_s: float,
+    errors_per_setting: int,
+) -> Reconfiguration:
+    """OPS of an array that re-tunes its heaters between settings (see the module docstring)."""
+    ops = ops_ipc2020(hidden, n_outputs, rows_per_bank, banks, adc_gsps)
+    if int(errors_per_setting) < 1:
+        raise ConfigError(f"errors_per_setting = {errors_per_setting}: must be >= 1")
+    if not settle_s >= 0:
+        raise ConfigError(f"settle time {settle_s} s: must be >= 0")
+    tiles = math.ceil(int(n_outputs) / int(rows_per_bank))
+    settings = sum(math.ceil(int(m) / int(banks)) * tiles for m in hidden)
+    busy = int(errors_per_setting) / (adc_gsps * 1e9)
+    duty = 1.0 if settings == 1 else busy / (busy + settle_s)
+    return Reconfiguration(
+        settings_per_pass=settings,
+        banks_needed=sum(int(m) * tiles for m in hidden),
+        banks=int(banks),
+        settle_s=float(settle_s),
+        errors_per_setting=int(errors_per_setting),
+        duty=duty,
+        ops_weight_stationary=ops,
+        ops=ops * duty,
+    )
+
+
+@dataclass(frozen=True)
 class PowerBudget:
     """Itemised power (W) and energy per MAC (pJ) of the feedback array."""
 
@@ -73,6 +143,7 @@ class PowerBudget:
     assumptions: dict[str, Any]
     target_pJ: float
     to_reach_target: dict[str, str]
+    reconfiguration: Reconfiguration | None = None
 
     @property
     def total_W(self) -> float:
@@ -96,6 +167,19 @@ class PowerBudget:
             "assumptions": self.assumptions,
             "target_pJ_per_mac": self.target_pJ,
             "to_reach_target": self.to_reach_target,
+            **self._reconfiguration_dict(),
+        }
+
+    def _reconfiguration_dict(self) -> dict[str, Any]:
+        if self.reconfiguration is None:
+            return {}
+        r = self.reconfiguration
+        return {
+            "reconfiguration": {
+                **r.to_dict(),
+                "pJ_per_mac": self.pJ_per_mac / r.duty,
+                "macs_per_s": self.macs_per_s * r.duty,
+            }
         }
 
 
@@ -114,12 +198,16 @@ def budget(
     heater_mW_per_ring: float,
     target_pJ: float = 1.0,
     heater_source: str = "",
+    settle_s: float | None = None,
+    errors_per_setting: int | None = None,
 ) -> PowerBudget:
     """Itemised power budget and energy per MAC (see the module docstring).
 
     Args:
         heater_mW_per_ring: mean heater power per ring (from a calibration).
         heater_source: where that number comes from (reported).
+        settle_s, errors_per_setting: heater settling time per setting (s) and error vectors
+            served per setting; both given: the throughput with re-tuning is reported too.
     """
     ops = ops_ipc2020(hidden, n_outputs, rows_per_bank, banks, adc_gsps)
     macs = ops * n_outputs / (2 * n_outputs - 1)
@@ -163,6 +251,17 @@ def budget(
         },
         target_pJ=target_pJ,
         to_reach_target=needs,
+        reconfiguration=None
+        if settle_s is None or errors_per_setting is None
+        else reconfiguration(
+            hidden,
+            n_outputs,
+            d_r,
+            d_c,
+            adc_gsps=adc_gsps,
+            settle_s=settle_s,
+            errors_per_setting=errors_per_setting,
+        ),
     )
 
 

@@ -353,6 +353,7 @@ def _extract(
 ) -> ExtractResult:
     """The steps of :func:`extract`, timed (see its docstring); ``layout``: the
     LayoutDescription of the layout fabrication model (None: independent offsets)."""
+    from photonic_dfa.network_model.drivers import driver_from_config
     from photonic_dfa.network_model.fabrication import draw_offsets, layout_offsets
 
     mcfg, ccfg = cfg.model, bc.circuit_config
@@ -386,7 +387,10 @@ def _extract(
     fb = _feedback_settings(mcfg, readout, mcfg.feedback_iterations)
     say(f"calibration ({mcfg.calibration}) of {rows.target.shape[0]} rows on {d_c} banks")
     t = time.perf_counter()
-    cal = _calibrate_groups(evaluators, groups, rows, offsets, scale, mcfg, fb)
+    driver = driver_from_config(mcfg, ccfg.heater_max_mW, ccfg.thermal_impedance_K_per_mW)
+    cal = _calibrate_groups(
+        evaluators, groups, rows, offsets, scale, mcfg, fb, driver, plan.spacing_nm
+    )
     times["calibration"] = time.perf_counter() - t
     _check_unreachable(cal, mcfg.unreachable)
     readout = dataclasses.replace(readout, transmission_sum=cal.transmission_sum).validate()
@@ -403,6 +407,7 @@ def _extract(
     )
     report["drift"] = drift.report
     report["fabrication"] = fab_info
+    report["heater_driver"] = _driver_report(driver, evaluators[bc.bank_design[0]])
     model = PhotonicModel(
         hidden=hidden,
         n_outputs=n_outputs,
@@ -509,6 +514,8 @@ def _calibrate_groups(
     scale: float,
     mcfg: Any,
     fb: Any,
+    driver: Any = None,
+    spacing_nm: float | None = None,
 ) -> Calibrated:
     """Calibrate the row tiles of each design group and put the results back in row order."""
     from photonic_dfa.network_model.calibration import calibrate
@@ -542,6 +549,8 @@ def _calibrate_groups(
             damping=mcfg.damping,
             feedback=fb,
             seed=_child_seed(mcfg.fab_seed),
+            driver=driver,
+            spacing_nm=spacing_nm,
         )
         cal.heater_mW[sel], cal.weights[sel] = res.heater_mW, res.weights
         cal.rms_B[sel], cal.worst_B[sel], cal.bits[sel] = res.rms_B, res.worst_B, res.bits
@@ -553,6 +562,25 @@ def _calibrate_groups(
         tsum.append((T + D)[res.mask])
     cal.transmission_sum = float(np.mean(np.concatenate(tsum)))
     return cal
+
+
+def _driver_report(driver: Any, evaluate: Any) -> dict[str, Any]:
+    """The heater DACs: resolution, full scale, power and resonance step of one LSB at full scale,
+    settling time per re-tuning."""
+    p_fs = driver.max_power_mW
+    step_mW = p_fs - float(driver.code_power_mW(driver.codes - 2))
+    slope = float(np.max(evaluate.model.own_slope_nm_per_mW()))
+    return {
+        "bits": driver.bits,
+        "full_scale_V": driver.full_scale_V,
+        "resistance_ohm": driver.resistance_ohm,
+        "tcr_per_K": driver.tcr_per_K,
+        "max_power_mW": p_fs,
+        "lsb_mW_at_full_scale": step_mW,
+        "lsb_pm_at_full_scale": 1e3 * slope * step_mW,
+        "tau_us": driver.tau_us,
+        "settle_us": 1e6 * driver.settle_s(),
+    }
 
 
 def _check_unreachable(cal: Calibrated, policy: str) -> None:
@@ -790,6 +818,7 @@ def _energy(
     adc_gsps: float | None = None,
 ) -> Any:
     """The power budget with the ``[model]`` section's devices (``adc_gsps`` overrides its rate)."""
+    from photonic_dfa.network_model.drivers import settle_time_s
     from photonic_dfa.network_model.energy import budget
 
     return budget(
@@ -805,6 +834,8 @@ def _energy(
         tia_power_mW=mcfg.tia_power_mW,
         heater_mW_per_ring=heater,
         heater_source=source,
+        settle_s=settle_time_s(mcfg.heater_dac_bits, mcfg.heater_tau_us),
+        errors_per_setting=mcfg.errors_per_setting,
     )
 
 
@@ -822,6 +853,8 @@ def _per_bank(
                 "rows": int(s.sum()),
                 "rms_B_median": float(np.median(cal.rms_B[s])) if s.any() else None,
                 "bits_min": float(np.min(cal.bits[s])) if s.any() else None,
+                "bits_median": float(np.median(cal.bits[s])) if s.any() else None,
+                "yield_rows": float(np.mean(ok[s])) if s.any() else None,
                 "worst_B": float(np.max(cal.worst_B[s])) if s.any() else None,
                 "within_tolerance": bool(np.all(ok[s])) if s.any() else None,
                 "offsets_nm": offsets[b].round(4).tolist(),

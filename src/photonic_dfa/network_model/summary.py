@@ -10,7 +10,13 @@ from typing import Any
 
 from photonic_dfa.summary import quantity, summary, table
 
-__all__ = ["NOISE_LABELS", "extract_lines", "model_log_line", "summarise_model"]
+__all__ = [
+    "NOISE_LABELS",
+    "extract_lines",
+    "model_log_line",
+    "reconfiguration_line",
+    "summarise_model",
+]
 
 #: readout-noise terms of the report -> label in the report
 NOISE_LABELS = {
@@ -34,6 +40,19 @@ def _energy_table(energy: dict[str, Any]) -> dict[str, Any]:
     return table("Energy budget", ["item", "power (W)", "energy per MAC (pJ)"], rows)
 
 
+def _bank_table(per_bank: list[dict[str, Any]], ymin: Any) -> dict[str, Any]:
+    rows = [
+        [pb["bank"], pb["rows"], pb.get("bits_median"), pb["bits_min"], pb.get("yield_rows")]
+        for pb in per_bank
+        if pb.get("rows")
+    ]
+    return table(
+        f"Calibration precision per bank (full circuit; yield: rows at ≥ {ymin} bits)",
+        ["bank", "row tiles", "bits, median", "bits, worst", "yield"],
+        rows,
+    )
+
+
 def summarise_model(report: dict[str, Any], hidden: tuple[int, ...], files: list[str]) -> dict:
     """Summary of a calibration report for a network with ``hidden`` layer sizes."""
     noise, energy = report.get("noise", {}), report.get("energy", {})
@@ -53,6 +72,17 @@ def summarise_model(report: dict[str, Any], hidden: tuple[int, ...], files: list
             "%",
         ),
         quantity("mean heater power", report.get("heater_mW_mean"), "mW"),
+        quantity("heater DAC resolution", report.get("heater_driver", {}).get("bits"), "bits"),
+        quantity(
+            "heater DAC step at full scale",
+            report.get("heater_driver", {}).get("lsb_pm_at_full_scale"),
+            "pm",
+        ),
+        quantity(
+            "throughput with heater re-tuning",
+            energy.get("reconfiguration", {}).get("ops"),
+            "OPS",
+        ),
         quantity("MAC error std (units of max|e|)", physical.get("std")),
         quantity("MAC effective precision", physical.get("effective_bits"), "bits"),
         quantity(
@@ -67,6 +97,8 @@ def summarise_model(report: dict[str, Any], hidden: tuple[int, ...], files: list
         tables.append(_noise_table(noise["breakdown"]))
     if energy.get("items_W"):
         tables.append(_energy_table(energy))
+    if report.get("per_bank"):
+        tables.append(_bank_table(report["per_bank"], report.get("yield_min_bits", "?")))
     notes = []
     if energy.get("to_reach_target", {}).get("status"):
         notes.append(f"Energy: {energy['to_reach_target']['status']}.")
@@ -131,4 +163,48 @@ def extract_lines(report: dict[str, Any], total_s: float) -> list[tuple[str, boo
             False,
         ),
     ]
+    return lines + _issue13_lines(r)
+
+
+def _issue13_lines(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Heater DACs, per-bank precision and the throughput with re-tuning."""
+    lines = []
+    d = r.get("heater_driver")
+    if d:
+        lines.append(
+            (
+                f"heater DACs: {d['bits']} bits, {d['full_scale_V']:.3g} V full scale on "
+                f"{d['resistance_ohm']:g} Ω (step {d['lsb_pm_at_full_scale']:.3g} pm at full "
+                f"scale); settling {d['settle_us']:.3g} µs per re-tuning",
+                False,
+            )
+        )
+    banks = [pb for pb in r.get("per_bank", []) if pb.get("rows")]
+    if banks:
+        lines.append(
+            (
+                "per bank (bits median/worst, yield): "
+                + "; ".join(
+                    f"{pb['bank']}: {pb['bits_median']:.2f}/{pb['bits_min']:.2f}, "
+                    f"{100 * pb['yield_rows']:.0f} %"
+                    for pb in banks[:16]
+                )
+                + (" …" if len(banks) > 16 else ""),
+                False,
+            )
+        )
+    rc = r.get("energy", {}).get("reconfiguration")
+    if rc:
+        lines.append((reconfiguration_line(rc), False))
     return lines
+
+
+def reconfiguration_line(rc: dict[str, Any]) -> str:
+    """One line: weight-stationary vs re-tuned throughput."""
+    return (
+        f"re-tuning: {rc['settings_per_pass']} heater setting(s) per pass "
+        f"({rc['banks_needed']} banks would hold all of B, {rc['banks']} here), "
+        f"{1e6 * rc['settle_s']:.3g} µs settling per setting, {rc['errors_per_setting']} error "
+        f"vectors per setting: {rc['ops']:.3g} OPS vs {rc['ops_weight_stationary']:.3g} "
+        f"weight-stationary (duty {100 * rc['duty']:.3g} %)"
+    )

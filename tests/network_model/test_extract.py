@@ -23,7 +23,9 @@ def _cli(*args):
 @pytest.fixture(scope="module")
 def extracted(layout_json, tmp_path_factory):
     out = tmp_path_factory.mktemp("extract")
-    res = extract(layout_json, (24, 13), outdir=out, n_outputs=10)
+    # a TEC-stabilised chip that drifts (the integrated preset's values; off by default)
+    cfg = load_config(model={"drift_ambient_K": 0.01, "drift_local_K": 0.005})
+    res = extract(layout_json, (24, 13), outdir=out, n_outputs=10, config=cfg)
     return res, out
 
 

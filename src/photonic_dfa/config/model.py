@@ -205,8 +205,10 @@ class ModelConfig(StageConfig):
     # ---- misc ----------------------------------------------------------------------------------
     seed: int = Field(0, ge=0, lt=2**31, description="seed of the target matrices B_k ~ U[-1, 1]")
     # ---- drift and encoding hardware (issue 13) ----
+    # drift is off by default (a chip at constant temperature); the presets turn it on:
+    # "integrated" a TEC-stabilised stage, "bench" an unstabilised one (config/presets/)
     drift_ambient_K: float = Field(
-        0.01,
+        0.0,
         ge=0.0,
         le=10.0,
         description="std of the chip's global temperature (K, OU process); 0.01 K: a TEC-stabilised "
@@ -220,7 +222,7 @@ class ModelConfig(StageConfig):
         "minutes [Padmaraju14]",
     )
     drift_local_K: float = Field(
-        0.005,
+        0.0,
         ge=0.0,
         le=10.0,
         description="std of each ring's own temperature (K, independent OU processes): heating "

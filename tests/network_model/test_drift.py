@@ -71,9 +71,9 @@ def test_a_temperature_step_shifts_the_resonance_by_dlambda_dT(default_design, c
     cold = channel_plan.cold_resonance_nm[0] * 1e-3
     wl = np.linspace(cold - 0.3e-3, cold + 0.5e-3, 1601)
     c = BankCircuit.build(default_design, wl)
-    p = np.zeros(10)
-    _, d0 = c.ring_through_drop(p)
-    p[0] = 0.5
+    # two arrays, not one mutated: JAX may read a numpy argument after the call returns
+    _, d0 = c.ring_through_drop(np.zeros(10))
+    p = np.r_[0.5, np.zeros(9)]
     _, d1 = c.ring_through_drop(p)
     dT_ring = (
         float(c.temperature_rise_K(p)[0]) * float(c.heated_length_um[0]) / float(c.round_trip_um[0])

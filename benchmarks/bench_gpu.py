@@ -33,6 +33,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # the checkout's package, wherever this runs
 
+from bench_training import synthetic_model  # noqa: E402  (this directory, beside this script)
+
 
 def synthetic_data(n_train: int, n_heldout: int):
     from photonic_dfa.training.data import MnistData
@@ -45,27 +47,6 @@ def synthetic_data(n_train: int, n_heldout: int):
         test_labels=rng.integers(0, 10, n_heldout).astype(np.int32),
         source="synthetic (benchmarks/bench_gpu.py)",
     )
-
-
-def synthetic_model(path: Path, hidden: tuple[int, ...]) -> Path:
-    from photonic_dfa.network_model.artifact import (
-        PhotonicModel,
-        ReadoutParams,
-        save_photonic_model,
-    )
-
-    rng = np.random.default_rng(0)
-    b_ideal = tuple(rng.uniform(-1, 1, (n, 10)).astype(np.float32) for n in hidden)
-    b_real = tuple((b + 0.02 * rng.standard_normal(b.shape)).astype(np.float32) for b in b_ideal)
-    model = PhotonicModel(
-        hidden=hidden,
-        n_outputs=10,
-        B_ideal=b_ideal,
-        B_realised=b_real,
-        readout=ReadoutParams(),
-        provenance={"synthetic": "benchmarks/bench_gpu.py"},
-    )
-    return save_photonic_model(model, path)
 
 
 def _many(cfg, seeds, model, data, epochs):
@@ -96,7 +77,9 @@ def main() -> None:
     data = synthetic_data(n_train, 10000 if not small else 1000)
     figures: dict[str, float] = {}
     with jax.enable_x64(False), tempfile.TemporaryDirectory() as tmp:
-        model = synthetic_model(Path(tmp) / "photonic_model.npz", hidden)
+        model = synthetic_model(
+            Path(tmp) / "photonic_model.npz", hidden, source="benchmarks/bench_gpu.py"
+        )
         res, _ = _many(cfg, [1], model, data, 2)
         figures["compile_plus_first_epoch_s"] = res.compile_seconds
         figures["epoch_s_R1"] = res.seconds_per_epoch

@@ -40,7 +40,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
-def synthetic_model(path: Path, hidden: tuple[int, ...]) -> Path:
+def synthetic_model(
+    path: Path, hidden: tuple[int, ...], source: str = "benchmarks/bench_training.py"
+) -> Path:
+    """A photonic_model.npz of random B (B_realised = B_ideal + 2 % noise) for timing only."""
     from photonic_dfa.network_model.artifact import (
         PhotonicModel,
         ReadoutParams,
@@ -56,7 +59,7 @@ def synthetic_model(path: Path, hidden: tuple[int, ...]) -> Path:
         B_ideal=b_ideal,
         B_realised=b_real,
         readout=ReadoutParams(),
-        provenance={"synthetic": "benchmarks/bench_training.py"},
+        provenance={"synthetic": source},
     )
     return save_photonic_model(model, path)
 

@@ -46,6 +46,7 @@ __all__ = [
     "TrainingConfig",
     "config_hash",
     "load_config",
+    "read_toml",
     "validate_section",
 ]
 
@@ -84,7 +85,7 @@ def load_config(
         ConfigError: one line naming the file, key, value and the allowed range.
     """
     source = str(path) if path is not None else ""
-    data = _read_toml(path) if path is not None else {}
+    data = read_toml(path) if path is not None else {}
     name = preset if preset is not None else data.pop("preset", None)
     data.pop("preset", None)
     if name is not None:
@@ -121,16 +122,16 @@ def _with_preset(name: Any, data: dict[str, Any], source: str) -> dict[str, Any]
     return merged
 
 
-def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A config file's TOML, with one-line errors naming it."""
+def read_toml(path: str | os.PathLike[str], what: str = "config file") -> dict[str, Any]:
+    """A TOML file (``what``: how errors name it), with one-line errors naming it."""
     source = str(path)
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"config file {source!r} does not exist") from None
+        raise ConfigError(f"{what} {source!r} does not exist") from None
     except IsADirectoryError:
-        raise ConfigError(f"config file {source!r} is a directory") from None
+        raise ConfigError(f"{what} {source!r} is a directory") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc})") from None
     except UnicodeDecodeError as exc:

@@ -28,14 +28,13 @@ import hashlib
 import itertools
 import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from photonic_dfa.config import Config, load_config
+from photonic_dfa.config import Config, load_config, read_toml
 from photonic_dfa.errors import ConfigError
 
 __all__ = ["Point", "Study", "load_study"]
@@ -64,18 +63,6 @@ class Study:
 
 def _err(path: Path, msg: str) -> ConfigError:
     return ConfigError(f"{path}: {msg}")
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"study file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"study file {str(path)!r} is a directory") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _err(path, f"not valid TOML ({exc})") from None
 
 
 def check_key(path: Path, where: str, key: str) -> None:
@@ -204,7 +191,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
             value out of range, an invalid base config).
     """
     path = Path(path)
-    data = _read(path)
+    data = read_toml(path, "study file")
     if unknown := set(data) - _TOP_KEYS:
         raise _err(path, f"unknown key(s) {sorted(unknown)} (allowed: {sorted(_TOP_KEYS)})")
     base = _base(path, data.get("base"))

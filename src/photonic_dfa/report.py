@@ -145,10 +145,15 @@ def write_report(
     ]
     for m in _manifests(outdir, stages):
         _section(m, outdir, md, body)
-    md_path, html_path = outdir / "report.md", outdir / "report.html"
+    return _write_pages(outdir, "photonic_dfa report", md, body)
+
+
+def _write_pages(folder: Path, title: str, md: list[str], body: list[str]) -> tuple[Path, Path]:
+    """``report.md`` and ``report.html`` (``body`` in the page, ``CSS`` inline), both atomically."""
+    md_path, html_path = folder / "report.md", folder / "report.html"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>photonic_dfa report</title><style>{CSS}</style></head><body>"
+        f"<title>{title}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
     )
@@ -188,13 +193,4 @@ def write_study_report(
             f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(name)}">'
             f"<figcaption>{html.escape(Path(path).name)}</figcaption></figure>"
         )
-    md_path, html_path = studydir / "report.md", studydir / "report.html"
-    page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{title}</title><style>{CSS}</style></head><body>"
-        + "\n".join(body)
-        + "</body></html>\n"
-    )
-    atomic_write_text(md_path, "\n".join(md))
-    atomic_write_text(html_path, page)
-    return md_path, html_path
+    return _write_pages(studydir, title, md, body)

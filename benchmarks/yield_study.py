@@ -132,7 +132,7 @@ def per_sigma(rows: list[dict], target: float) -> list[dict]:
     return out
 
 
-def target_sweep(rows: list[dict], step: float = 0.005) -> list[dict]:
+def target_sweep(rows: list[dict], step: float = 0.0025) -> list[dict]:
     """Yield per σ at targets in ``step`` from below the worst point to above the best."""
     import numpy as np
 
@@ -294,22 +294,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _f(value: Any, spec: str) -> str:
+    return (
+        format(value, spec) if value is not None else format("–", spec[0] + spec[1:].split(".")[0])
+    )
+
+
 def _print(stats: list[dict], sweep: list[dict], chips: list[dict], target: float) -> None:
     print(f"\nyield at target test accuracy >= {target:.4f}:")
-    print(
-        f"{'sigma nm':>9} {'points':>6} {'failed':>6} {'yield':>6} {'mean':>7} {'std':>7} "
-        f"{'min':>7} {'max':>7}"
-    )
+    head = ("sigma nm", "points", "failed", "yield", "mean", "std", "min", "max")
+    print(" ".join(f"{h:>8}" for h in head))
     for st in stats:
-        print(
-            f"{st['sigma_nm']:>9} {st['points']:>6} {st['failed']:>6} {st['yield']:>6.3f} "
-            f"{st['acc_mean']:>7.4f} {st['acc_std']:>7.4f} {st['acc_min']:>7.4f} "
-            f"{st['acc_max']:>7.4f}"
-        )
+        cells = [st["sigma_nm"], st["points"], st["failed"], st["yield"]]
+        cells += [st[k] for k in ("acc_mean", "acc_std", "acc_min", "acc_max")]
+        print(" ".join(_f(c, ">8") if isinstance(c, int) else _f(c, ">8.4f") for c in cells))
     print("\nyield per sigma over targets:")
-    print(f"{'target':>7} " + " ".join(f"{s:>6}" for s in SIGMAS))
+    print(f"{'target':>8} " + " ".join(f"{s:>8}" for s in SIGMAS))
     for row in sweep:
-        print(f"{row['target']:>7.3f} " + " ".join(f"{row[str(s)]:>6.3f}" for s in SIGMAS))
+        print(f"{row['target']:>8.3f} " + " ".join(_f(row[str(s)], ">8.3f") for s in SIGMAS))
     print("\nper sigma, from the chips' calibration reports:")
     for c in chips:
         print("  " + ", ".join(f"{k} = {v:.4g}" for k, v in c.items()))

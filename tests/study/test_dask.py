@@ -3,6 +3,7 @@ computes nothing; shared stages run once."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+from _helpers.cli import run_cli
 from photonic_dfa.study.point import WORKER_ENV
 from photonic_dfa.study.runner import run_study
 from photonic_dfa.study.spec import load_study
@@ -75,14 +77,31 @@ def test_study_survives_a_killed_worker_and_reruns_nothing(tiny_study, tmp_path)
 
 
 def test_a_failing_point_records_its_error_and_the_others_go_on(tmp_path):
+    """One point of two fails at run time (its config is valid: a blue margin of 10 nm, which
+    the 20 mW heaters cannot span, fails in the model stage); the other's row is written, the
+    summary counts 1 failed, and a re-run computes only the failed point."""
     (tmp_path / "base.toml").write_text(
-        "[layout]\nrings = 4\nbanks = 1\n[run]\nphotonic = false\nbaselines = ['dfa']\n"
-        f"data = '{tmp_path / 'no_mnist'}'\n[training]\nhidden = [16]\nepochs = 1\n"
+        "[layout]\nrings = 4\nbanks = 1\n[model]\ncalibration = 'model'\n"
+        "[run]\nbaselines = []\n[training]\nhidden = [16]\nepochs = 1\n"
     )
     study = tmp_path / "s.toml"
-    study.write_text('base = "base.toml"\n[axes]\n"training.lr" = [0.01, 0.02]\n')
-    run = run_study(load_study(study), tmp_path / "out", workers=2, log=lambda _: None)
-    assert len(run.rows) == 2
-    for row in run.rows:  # the data directory does not exist: both fail with the stage's line
-        assert row["status"] == "failed" and "no_mnist" in row["error"]
-        assert "\n" not in row["error"]
+    study.write_text('base = "base.toml"\n[axes]\n"model.blue_margin_nm" = [1.8, 10.0]\n')
+    good, bad = load_study(study).points  # both validate
+    out = tmp_path / "out"
+    first = run_cli("study", study, "-o", out, "--workers", "2")
+    assert first.returncode == 0, first.stderr
+    assert "1 point(s) ok, 1 failed, 2 computed now" in first.stdout
+    failed = json.loads((out / "points" / f"{bad.id}.json").read_text())
+    assert failed["status"] == "failed" and failed["model.blue_margin_nm"] == 10.0
+    assert "cannot be tuned onto their channels" in failed["error"]
+    assert "\n" not in failed["error"] and failed["error"] in first.stdout
+    assert "Traceback" in (out / "runs" / bad.id / "error.txt").read_text()
+    rows = {r["id"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert rows[good.id]["status"] == "ok" and 0.0 < float(rows[good.id]["test_acc"]) <= 1.0
+    assert rows[bad.id]["status"] == "failed" and rows[bad.id]["test_acc"] == ""
+    stamp = (out / "points" / f"{good.id}.json").stat().st_mtime_ns
+
+    again = run_cli("study", study, "-o", out, "--workers", "1")
+    assert again.returncode == 0, again.stderr
+    assert "1 point(s) ok, 1 failed, 1 computed now" in again.stdout  # the failed one only
+    assert (out / "points" / f"{good.id}.json").stat().st_mtime_ns == stamp

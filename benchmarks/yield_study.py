@@ -127,9 +127,23 @@ def per_sigma(rows: list[dict], target: float) -> list[dict]:
                 "acc_min": min(acc, default=None),
                 "acc_max": max(acc, default=None),
                 "yield": sum(a >= target for a in acc) / len(acc) if acc else None,
+                **_by_bank_yield(_ok(mine)),
             }
         )
     return out
+
+
+def _by_bank_yield(rows: list[dict]) -> dict:
+    """Chips whose bank misses the model's precision criterion (``yield_banks`` < 1: a ring
+    below ``yield_min_bits``) and the mean test accuracy of the points on either kind of chip."""
+    bad = [r for r in rows if (r.get("yield_banks") or 0.0) < 1.0]
+    good = [r for r in rows if r not in bad]
+    mean = lambda rs: statistics.mean(r["test_acc"] for r in rs) if rs else None  # noqa: E731
+    return {
+        "chips_below_bank_yield": len({r[CHIP] for r in bad}),
+        "acc_mean_bank_ok": mean(good),
+        "acc_mean_bank_below": mean(bad),
+    }
 
 
 def target_sweep(rows: list[dict], step: float = 0.0025) -> list[dict]:
@@ -237,37 +251,68 @@ def data_label(args: argparse.Namespace, study: Any) -> str:
     )
 
 
+def _bank_ok(row: dict) -> bool:
+    return (row.get("yield_banks") or 0.0) >= 1.0
+
+
+def _yield_panel(ax: Any, rows: list[dict], stats: list[dict], target: float) -> None:
+    import numpy as np
+
+    ys = np.array([st["yield"] for st in stats], float)
+    ns = np.array([st["points"] - st["failed"] for st in stats], float)
+    err = 100 * np.sqrt(ys * (1 - ys) / np.maximum(ns, 1))
+    ax.errorbar(SIGMAS, 100 * ys, yerr=err, marker="o", capsize=4, label="trained accuracy")
+    banks = [np.mean([_bank_ok(r) for r in _ok(rows) if r[SIGMA] == s]) for s in SIGMAS]
+    ax.plot(SIGMAS, 100 * np.asarray(banks), "s--", color="C2", label="bank within precision")
+    ax.set_xlabel("fabrication σ of the ring resonances (nm)")
+    ax.set_ylabel("yield (%)")
+    ax.set_ylim(-5, 105)
+    ax.set_xticks(SIGMAS)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(
+        f"test accuracy ≥ {100 * target:.2f} % ({int(ns[0])} points per σ; bars: binomial "
+        "s.e.); bank within precision: the model's yield_banks",
+        fontsize=8,
+    )
+
+
+def _accuracy_panel(ax: Any, rows: list[dict], target: float) -> None:
+    import numpy as np
+
+    rng, labelled = np.random.default_rng(0), set()
+    for i, s in enumerate(SIGMAS):
+        mine = [r for r in _ok(rows) if r[SIGMA] == s]
+        ax.boxplot(
+            [[100 * r["test_acc"] for r in mine]], positions=[i], widths=0.5, showfliers=False
+        )
+        for ok, style in ((True, {"color": "C0"}), (False, {"color": "C3", "marker": "x"})):
+            acc = [100 * r["test_acc"] for r in mine if _bank_ok(r) == ok]
+            name = "bank within precision" if ok else "bank below precision (yield_banks < 1)"
+            label = name if acc and name not in labelled else None
+            labelled.add(label)
+            ax.scatter(
+                i + rng.uniform(-0.15, 0.15, len(acc)), acc, s=12, alpha=0.7, label=label, **style
+            )
+    ax.axhline(100 * target, color="k", ls=":", label=f"target {100 * target:.2f} %")
+    ax.set_xticks(range(len(SIGMAS)), [f"{s} nm" for s in SIGMAS])
+    ax.set_xlabel("fabrication σ")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("every point (chip × seed); box: quartiles", fontsize=9)
+
+
 def plot(rows: list[dict], stats: list[dict], target: float, label: str, path: Path) -> Path:
-    """Yield vs σ (binomial standard error) and the accuracy of every point per σ."""
+    """Yield vs σ and the accuracy of every point per σ, with ``label`` as the title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from photonic_dfa.io import atomic_path
 
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.4))
-    ys = np.array([st["yield"] for st in stats], float)
-    ns = np.array([st["points"] - st["failed"] for st in stats], float)
-    err = 100 * np.sqrt(ys * (1 - ys) / np.maximum(ns, 1))
-    ax0.errorbar(SIGMAS, 100 * ys, yerr=err, marker="o", capsize=4)
-    ax0.set_xlabel("fabrication σ of the ring resonances (nm)")
-    ax0.set_ylabel(f"yield (%): test accuracy ≥ {100 * target:.2f} %")
-    ax0.set_ylim(-5, 105)
-    ax0.set_xticks(SIGMAS)
-    ax0.set_title(f"{int(ns[0])} points per σ (chips × seeds); bars: binomial s.e.", fontsize=9)
-    rng = np.random.default_rng(0)
-    for i, s in enumerate(SIGMAS):
-        acc = [100 * r["test_acc"] for r in _ok(rows) if r[SIGMA] == s]
-        ax1.boxplot([acc], positions=[i], widths=0.5, showfliers=False)
-        ax1.scatter(i + rng.uniform(-0.15, 0.15, len(acc)), acc, s=10, alpha=0.6, color="C0")
-    ax1.axhline(100 * target, color="C3", ls="--", label=f"target {100 * target:.2f} %")
-    ax1.set_xticks(range(len(SIGMAS)), [f"{s} nm" for s in SIGMAS])
-    ax1.set_xlabel("fabrication σ")
-    ax1.set_ylabel("test accuracy (%)")
-    ax1.legend(fontsize=8)
-    ax1.set_title("every point (chip × seed); box: quartiles", fontsize=9)
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8))
+    _yield_panel(ax0, rows, stats, target)
+    _accuracy_panel(ax1, rows, target)
     fig.suptitle(f"Yield study: {label}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -295,9 +340,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _f(value: Any, spec: str) -> str:
-    return (
-        format(value, spec) if value is not None else format("–", spec[0] + spec[1:].split(".")[0])
-    )
+    """``value`` formatted, or a dash of the same width where it is None."""
+    return format(value, spec) if value is not None else format("–", spec.split(".")[0])
 
 
 def _print(stats: list[dict], sweep: list[dict], chips: list[dict], target: float) -> None:
@@ -308,6 +352,13 @@ def _print(stats: list[dict], sweep: list[dict], chips: list[dict], target: floa
         cells = [st["sigma_nm"], st["points"], st["failed"], st["yield"]]
         cells += [st[k] for k in ("acc_mean", "acc_std", "acc_min", "acc_max")]
         print(" ".join(_f(c, ">8") if isinstance(c, int) else _f(c, ">8.4f") for c in cells))
+    print("\nchips whose bank misses the model's precision criterion (yield_banks < 1):")
+    for st in stats:
+        print(
+            f"  sigma {st['sigma_nm']} nm: {st['chips_below_bank_yield']} of {CHIPS} chips; mean "
+            f"test acc {_f(st['acc_mean_bank_ok'], '.4f')} on the others, "
+            f"{_f(st['acc_mean_bank_below'], '.4f')} on them"
+        )
     print("\nyield per sigma over targets:")
     print(f"{'target':>8} " + " ".join(f"{s:>8}" for s in SIGMAS))
     for row in sweep:
@@ -315,6 +366,10 @@ def _print(stats: list[dict], sweep: list[dict], chips: list[dict], target: floa
     print("\nper sigma, from the chips' calibration reports:")
     for c in chips:
         print("  " + ", ".join(f"{k} = {v:.4g}" for k, v in c.items()))
+
+
+def _rule(args: argparse.Namespace) -> str:
+    return "--target-acc" if args.target_acc is not None else "the best point's − 0.01"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,18 +380,24 @@ def main(argv: list[str] | None = None) -> None:
     rows = result.rows
     target = args.target_acc if args.target_acc is not None else default_target(_ok(rows))
     stats, sweep = per_sigma(rows, target), target_sweep(rows)
-    chips = chips_per_sigma(chip_reports(result.studydir))
+    each_chip = chip_reports(result.studydir)
+    chips = chips_per_sigma(each_chip)
     label = data_label(args, study)
     name = "yield_study_subset" if args.subset else "yield_study"
     png = plot(
         rows,
         stats,
         target,
-        f"{label}; target {100 * target:.2f} %",
+        f"{label}\n{CHIPS} chips (fab_seed) × {len(args.seeds)} training seeds per σ; yield "
+        f"target: test accuracy ≥ {100 * target:.2f} % ({_rule(args)})",
         REPO / "docs" / "images" / f"{name}.png",
     )
     _print(stats, sweep, chips, target)
-    figures = [figure("study wall time (this run; 0 if all points were done)", seconds, "s")]
+    tasks_s = sum(r.get("seconds") or 0.0 for r in rows if r.get("model_status") != "group")
+    figures = [
+        figure("study wall time of this run (points done before: not re-run)", seconds, "s"),
+        figure("worker time of the study's tasks (sum, as recorded per point)", tasks_s, "s"),
+    ]
     for st in stats:
         s = st["sigma_nm"]
         figures += [
@@ -350,11 +411,12 @@ def main(argv: list[str] | None = None) -> None:
         setup=label,
         seeds=args.seeds,
         target_acc=target,
-        target_rule="--target-acc" if args.target_acc is not None else "best point - 0.01",
+        target_rule=_rule(args),
         computed_now=result.computed,
         per_sigma=stats,
         target_sweep=sweep,
         chips_per_sigma=chips,
+        chips=each_chip,
         figure_png=str(png.relative_to(REPO)),
         load_average=os.getloadavg(),
     )

@@ -333,7 +333,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--target-acc", type=float, default=None, help="yield target in [0, 1]")
     ap.add_argument("--outdir", type=Path, default=None, help="study directory")
     args = ap.parse_args(argv)
-    args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    try:
+        args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--seeds {args.seeds!r}: give integers separated by commas, e.g. 1,2")
+    if not args.seeds:
+        ap.error("--seeds is empty: give at least one seed")
+    if args.target_acc is not None and not 0.0 <= args.target_acc <= 1.0:
+        ap.error(f"--target-acc {args.target_acc}: must be in [0, 1]")
+    if args.workers < 1:
+        ap.error(f"--workers {args.workers}: must be >= 1")
+    if not args.subset and not args.data.is_dir():
+        ap.error(f"--data {args.data}: no such directory (the full MNIST's IDX files; or --subset)")
     name = "yield_study_subset" if args.subset else "yield_study"
     args.outdir = args.outdir or REPO / "runs" / name
     return args
@@ -372,30 +383,21 @@ def _rule(args: argparse.Namespace) -> str:
     return "--target-acc" if args.target_acc is not None else "the best point's − 0.01"
 
 
-def main(argv: list[str] | None = None) -> None:
-    from photonic_dfa.study.results import default_target
+def _wall_seconds(outdir: Path, seconds: float, computed: int) -> float:
+    """The wall time of the run that computed the study's points (kept in the study directory,
+    so that a re-run, which computes nothing, still reports it)."""
+    record = outdir / "benchmark_wall.json"
+    if computed or not record.is_file():
+        record.write_text(json.dumps({"seconds": seconds, "computed": computed}))
+    return float(json.loads(record.read_text())["seconds"])
 
-    args = parse_args(argv)
-    study, result, seconds = run(args)
-    rows = result.rows
-    target = args.target_acc if args.target_acc is not None else default_target(_ok(rows))
-    stats, sweep = per_sigma(rows, target), target_sweep(rows)
-    each_chip = chip_reports(result.studydir)
-    chips = chips_per_sigma(each_chip)
-    label = data_label(args, study)
-    name = "yield_study_subset" if args.subset else "yield_study"
-    png = plot(
-        rows,
-        stats,
-        target,
-        f"{label}\n{CHIPS} chips (fab_seed) × {len(args.seeds)} training seeds per σ; yield "
-        f"target: test accuracy ≥ {100 * target:.2f} % ({_rule(args)})",
-        REPO / "docs" / "images" / f"{name}.png",
-    )
-    _print(stats, sweep, chips, target)
+
+def _write(args: argparse.Namespace, result: Any, seconds: float, analysis: dict) -> Path:
+    rows, stats, target = result.rows, analysis["per_sigma"], analysis["target_acc"]
     tasks_s = sum(r.get("seconds") or 0.0 for r in rows if r.get("model_status") != "group")
+    wall = _wall_seconds(result.studydir, seconds, result.computed)
     figures = [
-        figure("study wall time of this run (points done before: not re-run)", seconds, "s"),
+        figure("study wall time (the run that computed the points)", wall, "s"),
         figure("worker time of the study's tasks (sum, as recorded per point)", tasks_s, "s"),
     ]
     for st in stats:
@@ -405,21 +407,46 @@ def main(argv: list[str] | None = None) -> None:
             figure(f"test accuracy mean at sigma = {s} nm", st["acc_mean"], "fraction"),
             figure(f"test accuracy std at sigma = {s} nm", st["acc_std"], "fraction"),
         ]
-    path = write_results(
+    name = "yield_study_subset" if args.subset else "yield_study"
+    return write_results(
         name,
         figures,
-        setup=label,
         seeds=args.seeds,
-        target_acc=target,
-        target_rule=_rule(args),
+        workers=args.workers,
         computed_now=result.computed,
-        per_sigma=stats,
-        target_sweep=sweep,
-        chips_per_sigma=chips,
-        chips=each_chip,
-        figure_png=str(png.relative_to(REPO)),
+        **analysis,
         load_average=os.getloadavg(),
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from photonic_dfa.study.results import default_target
+
+    args = parse_args(argv)
+    study, result, seconds = run(args)
+    rows = result.rows
+    target = args.target_acc if args.target_acc is not None else default_target(_ok(rows))
+    stats, sweep = per_sigma(rows, target), target_sweep(rows)
+    each_chip = chip_reports(result.studydir)
+    label = data_label(args, study)
+    name = "yield_study_subset" if args.subset else "yield_study"
+    title = (
+        f"{label}\n{CHIPS} chips (fab_seed) × {len(args.seeds)} training seeds per σ; yield "
+        f"target: test accuracy ≥ {100 * target:.2f} % ({_rule(args)})"
+    )
+    png = plot(rows, stats, target, title, REPO / "docs" / "images" / f"{name}.png")
+    _print(stats, sweep, chips_per_sigma(each_chip), target)
+    analysis = {
+        "setup": label,
+        "target_acc": target,
+        "target_rule": _rule(args),
+        "per_sigma": stats,
+        "target_sweep": sweep,
+        "chips_per_sigma": chips_per_sigma(each_chip),
+        "chips": each_chip,
+        "figure_png": str(png.relative_to(REPO)),
+    }
+    path = _write(args, result, seconds, analysis)
     print(f"\nlabel: {label}\nwrote {path} and {png}")
 
 

@@ -383,12 +383,14 @@ def _rule(args: argparse.Namespace) -> str:
     return "--target-acc" if args.target_acc is not None else "the best point's − 0.01"
 
 
-def _wall_seconds(outdir: Path, seconds: float, computed: int) -> float:
+def _wall_seconds(outdir: Path, seconds: float, computed: int) -> float | None:
     """The wall time of the run that computed the study's points (kept in the study directory,
-    so that a re-run, which computes nothing, still reports it)."""
+    so that a re-run, which computes nothing, still reports it; None if no run here did)."""
     record = outdir / "benchmark_wall.json"
-    if computed or not record.is_file():
+    if computed:
         record.write_text(json.dumps({"seconds": seconds, "computed": computed}))
+    if not record.is_file():
+        return None
     return float(json.loads(record.read_text())["seconds"])
 
 

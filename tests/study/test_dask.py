@@ -1,5 +1,6 @@
 """A 2 × 2 study on a LocalCluster of 2 workers survives a worker killed mid-study; a re-run
-computes nothing; shared stages run once."""
+computes nothing; shared stages run once. A point that fails at run time records its error and the
+others go on; a re-run retries only it."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def test_a_failing_point_records_its_error_and_the_others_go_on(tmp_path):
     good, bad = load_study(study).points  # both validate
     out = tmp_path / "out"
     first = run_cli("study", study, "-o", out, "--workers", "2")
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # a failed point: exit 1, the results written
     assert "1 point(s) ok, 1 failed, 2 computed now" in first.stdout
     failed = json.loads((out / "points" / f"{bad.id}.json").read_text())
     assert failed["status"] == "failed" and failed["model.blue_margin_nm"] == 10.0
@@ -103,6 +103,6 @@ def test_a_failing_point_records_its_error_and_the_others_go_on(tmp_path):
     stamp = (out / "points" / f"{good.id}.json").stat().st_mtime_ns
 
     again = run_cli("study", study, "-o", out, "--workers", "1")
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 1, again.stderr
     assert "1 point(s) ok, 1 failed, 1 computed now" in again.stdout  # the failed one only
     assert (out / "points" / f"{good.id}.json").stat().st_mtime_ns == stamp

@@ -46,7 +46,8 @@ class _StudyProgress:
         self.progress.update(self.task, completed=done + failed, total=total, info=info)
 
 
-def _finish(study: Any, run: Any, console: Any, report: bool, target_acc: float | None) -> None:
+def _finish(study: Any, run: Any, console: Any, report: bool, target_acc: float | None) -> int:
+    """Write the table, plots and (optionally) the report; return the number of failed points."""
     from photonic_dfa.study.results import columns, write_plots, write_table
 
     root = run.studydir
@@ -71,6 +72,7 @@ def _finish(study: Any, run: Any, console: Any, report: bool, target_acc: float 
             root, columns=cols, rows=table, figures=figures, notes=notes
         )
         console.print(f"  report: {html_path}")
+    return len(failed)
 
 
 def study(
@@ -101,7 +103,8 @@ def study(
     ),
 ) -> None:
     """Sweep pipeline runs over the axes of STUDY_FILE on Dask (shared stages computed once;
-    a re-run computes only the missing points); write results.csv / results.parquet and plots."""
+    a re-run computes only the missing points); write results.csv / results.parquet and plots.
+    Exit status 1 when a point failed (its one-line error is in the summary), 2 on bad input."""
     from rich.console import Console
 
     from photonic_dfa.study.runner import done_rows, is_done, run_study
@@ -121,4 +124,5 @@ def study(
             group_seeds=group_seeds,
             log=lambda line: bar.progress.console.print(line, markup=False),
         )
-    _finish(spec, run, console, report, target_acc)
+    if _finish(spec, run, console, report, target_acc):
+        raise typer.Exit(1)  # the results of the points that ran are written; scripts see the failure

@@ -124,5 +124,5 @@ def study(
             group_seeds=group_seeds,
             log=lambda line: bar.progress.console.print(line, markup=False),
         )
-    if _finish(spec, run, console, report, target_acc):
-        raise typer.Exit(1)  # the results of the points that ran are written; scripts see the failure
+    if _finish(spec, run, console, report, target_acc):  # every result is written by now
+        raise typer.Exit(1)

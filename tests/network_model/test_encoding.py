@@ -17,7 +17,7 @@ from photonic_dfa.network_model.encoding import (
     modulator_drive,
     modulator_transfer,
 )
-from photonic_dfa.network_model.readout import noise_breakdown, photonic_feedback
+from photonic_dfa.network_model.readout import noise_breakdown, offset_bias, photonic_feedback
 
 
 @pytest.mark.parametrize("kind", ["mzm", "ring"])
@@ -65,16 +65,28 @@ def test_nonlinearity_adds_error_and_predistortion_removes_most_of_it(batch):
     assert table < 0.02 * raw and table < coarse < raw  # a finer table: a smaller error
 
 
+@pytest.mark.parametrize("er_dB", [30.0, 10.0, 5.0])
+def test_mzm_without_predistortion_decodes_its_sine(batch, er_dB):
+    # t(x) = ε + (1 − ε) sin²(πx/2) at x = (1 + u)/2 is ε + (1 − ε)(1 + sin(πu/2))/2; the offset
+    # decoder subtracts the chip's own reading of u = 0, so the floor ε cancels and the MAC is
+    # Σ_j B_j (1 − ε) sin(π u_j / 2) instead of Σ_j B_j u_j
+    e, B = batch
+    eps = extinction_floor(er_dB)
+    u = np.asarray(e) / np.max(np.abs(np.asarray(e)), -1, keepdims=True)
+    expect = ((1 - eps) * np.sin(0.5 * np.pi * u) - u) @ np.asarray(B).T
+    got = _errors(*batch, modulator="mzm", modulator_er_dB=er_dB)
+    np.testing.assert_allclose(got, expect, atol=2e-5)
+
+
 @pytest.mark.parametrize("kind", ["mzm", "ring"])
-def test_a_lower_extinction_ratio_gives_a_larger_error(batch, kind):
-    errs = [_rms(_errors(*batch, modulator=kind, modulator_er_dB=er)) for er in (30.0, 10.0, 5.0)]
-    assert errs[0] < errs[1] < errs[2]
-    # with pre-distortion the known floor is removed: what is left does not grow with ε
+def test_predistortion_removes_the_transfer_error_at_any_extinction_ratio(batch, kind):
+    raw = [_rms(_errors(*batch, modulator=kind, modulator_er_dB=er)) for er in (30.0, 5.0)]
     pre = [
         _rms(_errors(*batch, modulator=kind, modulator_er_dB=er, predistort_points=256))
         for er in (30.0, 5.0)
     ]
-    assert max(pre) < 0.1 * errs[2]
+    assert min(raw) > 0.1  # the nonlinear transfer, undistorted, is a large error
+    assert max(pre) < 1e-3 * min(raw)  # the known floor removed, the table's error is tiny
 
 
 def test_laser_power_spread_and_detector_mismatch_grow_the_error(batch):
@@ -83,16 +95,27 @@ def test_laser_power_spread_and_detector_mismatch_grow_the_error(batch):
     mism = [_rms(_errors(*batch, bpd_mismatch=d)) for d in (0.0, 0.01, 0.05)]
     assert mism[0] < 1e-5 < mism[1] < mism[2]
     # mismatch δ adds c = (δ/2)·η/s to every weight. Offset encoding reads Σ_j (B_j + c) x_j with
-    # x = (1 + u)/2, u = e/m, and subtracts the bias Σ B_j: the error is c (N + Σ_j u_j), the
-    # common-mode light included; two passes read c Σ_j u_j only.
+    # x = (1 + u)/2, u = e/m, and subtracts the chip's own reading of u = 0, Σ_j (B_j + c): the
+    # common-mode light cancels and the error is c Σ_j u_j, as with two passes
     e, B = batch
     p = ReadoutParams()
     c = 0.025 * p.transmission_sum / p.weight_scale
     u = np.asarray(e) / np.max(np.abs(np.asarray(e)), -1, keepdims=True)
-    got = _errors(*batch, bpd_mismatch=0.05)[:, 0]
-    np.testing.assert_allclose(got, c * (10 + u.sum(-1)), rtol=1e-3, atol=1e-5)
-    got2 = _errors(*batch, bpd_mismatch=0.05, encoding="two_pass")[:, 0]
-    np.testing.assert_allclose(got2, c * u.sum(-1), rtol=1e-3, atol=1e-5)
+    for encoding in ("offset", "two_pass"):
+        got = _errors(*batch, bpd_mismatch=0.05, encoding=encoding)[:, 0]
+        np.testing.assert_allclose(got, c * u.sum(-1), rtol=1e-3, atol=1e-5)
+
+
+def test_the_offset_bias_is_the_chips_reading_of_the_zero_vector(batch):
+    # a DFA error vector sums to zero; a static gain or mismatch must not leave an offset m·c_r
+    e, B = batch
+    e0 = e - jnp.mean(e, axis=-1, keepdims=True)
+    for fields in ({"bpd_mismatch": 0.05}, {"laser_spread_dB": 1.0}, {"modulator": "mzm"}):
+        err = _errors(e0, B, **fields)  # (samples, rows): no row keeps a mean offset
+        assert np.max(np.abs(err.mean(0))) < 0.2 * _rms(err) + 1e-5, fields
+    p = ReadoutParams()
+    np.testing.assert_allclose(offset_bias(B, p), np.asarray(B).sum(-1), rtol=1e-5, atol=1e-5)
+    assert not np.any(np.asarray(offset_bias(B, dataclasses.replace(p, encoding="two_pass"))))
 
 
 def test_rin_is_per_laser(batch):

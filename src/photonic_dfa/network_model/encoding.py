@@ -21,12 +21,14 @@ remains is the interpolation error of the table.
 
 Lasers: laser ``j`` emits ``10^(σ_P z_j / 10)`` of the nominal power and has
 ``RIN_j = RIN + σ_RIN z'_j`` (dB/Hz), with ``z, z'`` standard normal draws of ``laser_seed``
-(static per chip). The decoder assumes the nominal power on every channel.
+(static per chip). The decoder assumes the nominal power on every channel; only its offset bias is
+the chip's measured reading of the zero vector (:func:`~photonic_dfa.network_model.readout.offset_bias`).
 
 Balanced detector: responsivities ``R (1 ± δ/2)`` on the drop and through diodes, so channel ``j``
 reads ``w_j + (δ/2)(D_j + T_j)`` instead of ``w_j = D_j − T_j``; in units of B the weight gains
-``(δ/2) η / s`` (``η``: mean ``D + T``, ``s``: weight scale). The calibration loop does not see it
-(it is modelled as a mismatch of the readout detector against the calibration's reference).
+``(δ/2) η / s`` (``η``: mean ``D + T``, ``s``: weight scale). The weight calibration does not see it
+(it is modelled as a mismatch of the readout detector against the calibration's reference); the
+offset decoder's measured bias removes its common-mode part.
 """
 
 from __future__ import annotations

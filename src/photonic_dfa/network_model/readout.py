@@ -8,8 +8,9 @@ Encoding (``e``: ``(batch, N)``, ``m = max_j |e_j|`` per sample):
 
 * ``offset``: channel ``j`` carries ``x_j = (1 + e_j/m)/2 ∈ [0, 1]`` of the per-channel power ``P``.
   The BPD current of a tile is ``I = R P s Σ_j B̃_rj x_j`` (``s``: optical weight per unit of B), so
-  ``Σ_j B̃_rj e_j = m (2 I/(R P s) − Σ_j B̃_rj)``: the calibrated bias ``Σ_j B̃_rj`` (known to the
-  controller) is subtracted digitally. Cost: the signal spans half the ADC range (one bit), and the
+  ``Σ_j B̃_rj e_j = m (2 I/(R P s) − Σ_j B̃_rj)``: the bias ``Σ_j B̃_rj`` is subtracted
+  digitally, as the chip's own reading of the zero vector (``x = 1/2`` everywhere) measured at
+  calibration (:func:`offset_bias`: it then also cancels the encoding hardware's common-mode part). Cost: the signal spans half the ADC range (one bit), and the
   constant half of the light adds shot noise and RIN even for ``e = 0``.
 * ``two_pass``: ``x⁺ = max(e, 0)/m`` and ``x⁻ = max(−e, 0)/m`` in two clock cycles, ``I⁺ − I⁻``
   decoded: the full ADC range for the signal, no bias, but two noisy readings and half the throughput.
@@ -68,6 +69,7 @@ __all__ = [
     "encode",
     "mac_error_stats",
     "noise_breakdown",
+    "offset_bias",
     "photonic_feedback",
     "reading_variance",
     "reading_variance_terms",
@@ -291,11 +293,35 @@ def photonic_feedback(
     readings = jnp.stack(
         [_read(keys[p], x_opt[p], B_det, params, noise) for p in range(x.shape[0])]
     )
+    readings = _remove_floor(readings, B, params)
+    return decode(readings, m, offset_bias(B, params), params)
+
+
+def _remove_floor(readings: jax.Array, B: jax.Array, params: ReadoutParams) -> jax.Array:
+    """Readings with the modulators' calibrated extinction floor removed digitally (only with
+    pre-distortion of a non-ideal modulator)."""
     correct, eps = floor_correction(params)
-    if correct:  # the modulators' calibrated extinction floor, removed digitally
-        readings = (readings - eps * jnp.sum(B, axis=-1)) / (1.0 - eps)
-    bias = jnp.sum(B, axis=-1) if params.encoding == "offset" else jnp.zeros(B.shape[0])
-    return decode(readings, m, bias, params)
+    if not correct:
+        return readings
+    return (readings - eps * jnp.sum(B, axis=-1)) / (1.0 - eps)
+
+
+def offset_bias(B_realised: jax.Array, params: ReadoutParams) -> jax.Array:
+    """``(n_k,)`` bias the ``offset`` decoder subtracts: twice the chip's own noise-free reading of
+    the zero vector (every channel at ``x = 1/2``), measured once per calibration.
+
+    With ideal encoding hardware this is ``Σ_j B̃_rj``. Measured through the chip it also holds what
+    the modulators (transfer at ``x = 1/2``), the laser power spread and the detectors' mismatch
+    (common-mode light) add to every reading, so they do not leave an ``e``-independent offset
+    ``m·c_r`` in the decoded MAC; what remains is their effect on the signal itself. ``two_pass``:
+    zeros (no bias).
+    """
+    B = jnp.asarray(B_realised, jnp.float32)
+    if params.encoding != "offset":
+        return jnp.zeros(B.shape[0], jnp.float32)
+    half = optical_amplitudes(jnp.full((1, B.shape[-1]), 0.5, jnp.float32), params)
+    zero = _read(jax.random.key(0), half, detected_weights(B, params), params, False)
+    return 2.0 * _remove_floor(zero, B, params)[0]
 
 
 def mac_error_stats(

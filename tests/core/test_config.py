@@ -64,14 +64,25 @@ def test_config_hash_changes_with_values():
 def test_presets_start_from_their_cited_values_and_the_file_overrides_them(tmp_path):
     bench = load_config(preset="bench")
     assert bench.preset == "bench"
-    assert bench.model.link_loss_dB == 14.5 and bench.model.adc_bits == 6  # from bench.toml
+    assert bench.model.link_loss_dB == 14.5 and bench.model.adc_enob == 6  # from bench.toml
     assert bench.layout == load_config().layout  # what the preset does not set stays default
     path = tmp_path / "c.toml"
-    path.write_text('preset = "bench"\n[model]\nadc_bits = 8\n')
+    path.write_text('preset = "bench"\n[model]\nadc_bits = 10\n')
     cfg = load_config(path)
-    assert (cfg.preset, cfg.model.adc_bits, cfg.model.link_loss_dB) == ("bench", 8, 14.5)
+    assert (cfg.preset, cfg.model.adc_bits, cfg.model.link_loss_dB) == ("bench", 10, 14.5)
     assert (
         load_config(path, preset="integrated").model.link_loss_dB
         == load_config().model.link_loss_dB
     )
     assert load_config().preset is None
+
+
+def test_adc_enob_sets_the_converter_noise_and_cannot_exceed_its_bits():
+    m = load_config(model={"adc_bits": 8, "adc_enob": 6.0}).model
+    # an ideal 6-bit quantiser's error variance: the 8-bit one's plus the converter noise
+    lsb8, lsb6 = 2.0 / 2**8, 2.0 / 2**6
+    assert lsb8**2 / 12 + (m.adc_noise_lsb() * lsb8) ** 2 == pytest.approx(lsb6**2 / 12)
+    assert load_config().model.adc_noise_lsb() == 0.0
+    assert m.resolved_yield_min_bits() == 6.0
+    with pytest.raises(ConfigError, match=r"adc_enob = 9\.0"):
+        load_config(model={"adc_bits": 8, "adc_enob": 9.0})

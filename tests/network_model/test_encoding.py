@@ -140,3 +140,13 @@ def test_drive_inverts_the_transfer_on_the_table():
     eps = extinction_floor(20.0)
     np.testing.assert_allclose(modulator_transfer(u, "mzm", 20.0), eps + (1 - eps) * x, atol=1e-6)
     assert modulator_drive(x, "mzm", 20.0, 0) is x  # no table: the drive is the request
+
+
+def test_predistorted_amplitudes_stay_float32_under_x64():
+    # simphony/SAX switch JAX to float64 for the process; the training scan's carry is float32
+    from photonic_dfa.network_model.encoding import optical_amplitudes
+
+    p = dataclasses.replace(ReadoutParams(), modulator="mzm", predistort_points=16)
+    with jax.enable_x64(True):
+        x = jnp.full((2, 10), 0.3, jnp.float32)
+        assert optical_amplitudes(x, p).dtype == jnp.float32

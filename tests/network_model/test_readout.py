@@ -180,3 +180,36 @@ def test_jit_scan_and_vmap_over_runs():
     assert ys.shape == (2, 32, 16)
     direct = photonic_feedback(jax.random.key(0), e, B, p)
     np.testing.assert_allclose(np.asarray(ys[0]), np.asarray(direct), rtol=1e-5, atol=1e-5)
+
+
+def test_adc_enob_noise_matches_an_ideal_quantiser_of_that_many_bits():
+    # 8 codes bits + converter noise of 6 effective bits ≈ an ideal 6-bit quantiser's variance
+    import dataclasses
+
+    import jax.numpy as jnp
+    import numpy as np
+
+    from photonic_dfa.network_model.artifact import ReadoutParams
+    from photonic_dfa.network_model.readout import noise_breakdown
+
+    rng = np.random.default_rng(0)
+    e = jnp.asarray(rng.normal(0, 0.1, (256, 10)), jnp.float32)
+    B = jnp.asarray(rng.uniform(-1, 1, (32, 10)), jnp.float32)
+    sigma = float(np.sqrt((4.0**2 - 1.0) / 12.0))
+    p8 = dataclasses.replace(ReadoutParams(), adc_bits=8, adc_noise_lsb=sigma)
+    p6 = dataclasses.replace(ReadoutParams(), adc_bits=6)
+    assert noise_breakdown(e, B, p8)["adc"] == pytest.approx(noise_breakdown(e, B, p6)["adc"])
+    # and the sampled chain carries that noise: its MAC error std matches the analytic total
+    import jax
+
+    from photonic_dfa.network_model.readout import mac_error_stats
+
+    mc = mac_error_stats(jax.random.key(3), e, B, p8)["std"]
+    assert mc == pytest.approx(noise_breakdown(e, B, p8)["total"], rel=0.1)
+    assert (
+        mc
+        > 2.0
+        * mac_error_stats(jax.random.key(3), e, B, dataclasses.replace(p8, adc_noise_lsb=0.0))[
+            "std"
+        ]
+    )

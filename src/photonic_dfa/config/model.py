@@ -39,6 +39,7 @@ result. References:
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -137,7 +138,8 @@ class ModelConfig(StageConfig):
         None,
         ge=0.0,
         le=32.0,
-        description="a bank is within tolerance at this precision (bits); unset: adc_bits",
+        description="a bank is within tolerance at this precision (bits); unset: adc_enob, "
+        "else adc_bits",
     )
     # ---- fabrication --------------------------------------------------------------------------
     fab_sigma_nm: float = Field(
@@ -171,6 +173,14 @@ class ModelConfig(StageConfig):
     )
     rin_dB_Hz: float = Field(DEFAULT_RIN_DB_HZ, ge=-200.0, le=-80.0, description="laser RIN")
     adc_bits: int = Field(DEFAULT_ADC_BITS, ge=1, le=24, description="ADC resolution (bits)")
+    adc_enob: float | None = Field(
+        None,
+        ge=1.0,
+        le=24.0,
+        description="effective number of bits of the converter (<= adc_bits): its own Gaussian "
+        "noise makes up the difference (an 8-bit oscilloscope at GS/s: ~6 [Walden99]); unset: "
+        "an ideal quantiser",
+    )
     adc_range_fraction: float = Field(
         1.0, gt=0.0, le=1.0, description="ADC full scale / largest possible BPD signal"
     )
@@ -322,6 +332,11 @@ class ModelConfig(StageConfig):
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
+        if self.adc_enob is not None and self.adc_enob > self.adc_bits:
+            raise ValueError(
+                f"adc_enob = {self.adc_enob}: the effective bits cannot exceed adc_bits = "
+                f"{self.adc_bits}"
+            )
         if self.modulator_predistort_points == 1:
             raise ValueError(
                 "modulator_predistort_points = 1: a pre-distortion table needs >= 2 points "
@@ -339,9 +354,18 @@ class ModelConfig(StageConfig):
         """Receiver noise bandwidth (GHz): ``bandwidth_GHz`` or the ADC's Nyquist bandwidth."""
         return self.bandwidth_GHz if self.bandwidth_GHz is not None else self.adc_gsps / 2
 
+    def adc_noise_lsb(self) -> float:
+        """Std of the converter's own noise in LSB: an ideal quantiser of ``adc_enob`` bits has
+        ``LSB_e²/12 = LSB²/12 + σ²``, so ``σ = LSB·√((4^(b − ENOB) − 1)/12)`` (0 when unset)."""
+        if self.adc_enob is None:
+            return 0.0
+        return math.sqrt((4.0 ** (self.adc_bits - self.adc_enob) - 1.0) / 12.0)
+
     def resolved_yield_min_bits(self) -> float:
         """Precision a bank needs to count as within tolerance (bits)."""
-        return float(self.yield_min_bits if self.yield_min_bits is not None else self.adc_bits)
+        if self.yield_min_bits is not None:
+            return float(self.yield_min_bits)
+        return float(self.adc_enob if self.adc_enob is not None else self.adc_bits)
 
     # ---- layout-aware fabrication (study) ----
     # Width and thickness of the silicon as spatially correlated Gaussian random fields over the

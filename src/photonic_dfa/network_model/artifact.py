@@ -58,12 +58,16 @@ ENCODINGS = ("offset", "two_pass")
 NOISE_MODELS = ("physical", "paper_gaussian")
 MODULATORS = ("ideal", "mzm", "ring")
 _NON_NEGATIVE = (
+    "adc_noise_lsb",
     "tia_noise_pA_rtHz",
     "paper_std",
     "link_loss_dB",
     "laser_spread_dB",
     "laser_rin_spread_dB",
 )
+
+#: readout fields added after the first files were written: their value in an older file
+_ADDED_LATER: dict[str, Any] = {"adc_noise_lsb": 0.0}
 
 _STATIC_FIELDS = (
     "encoding",
@@ -95,6 +99,8 @@ class ReadoutParams:
             read in ``ceil(n_outputs / d_R)`` tiles.
         banks: ``d_C``, physical banks the WDM signal is split to (sets the power per bank).
         adc_bits: ADC resolution (bits over the full scale).
+        adc_noise_lsb: std of the converter's own input-referred Gaussian noise, in LSB (from
+            ``[model] adc_enob``; 0: an ideal quantiser).
         weight_scale: optical weight ``D − T`` per unit of ``B`` (the calibration's scale, ≤ 1).
         transmission_sum: mean ``D + T`` at the channels (light reaching the two photodiodes).
         laser_power_mW: optical power per WDM channel at the laser output (mW).
@@ -120,6 +126,7 @@ class ReadoutParams:
     rows_per_bank: int = 10
     banks: int = 8
     adc_bits: int = _defaults.DEFAULT_ADC_BITS
+    adc_noise_lsb: float = 0.0
     weight_scale: float = 0.8
     transmission_sum: float = 0.9
     laser_power_mW: float = _defaults.DEFAULT_LASER_POWER_MW
@@ -197,6 +204,7 @@ class ReadoutParams:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ArtifactError(f"{where}: unknown readout parameter(s) {unknown}")
+        data = {**_ADDED_LATER, **data}
         missing = sorted(names - set(data))
         if missing:
             raise ArtifactError(f"{where}: missing readout parameter(s) {missing}")

@@ -88,7 +88,7 @@ def modulator_drive(x: Any, kind: str, er_dB: Any, points: int) -> Any:
     if kind == "ideal" or points < 2:
         return x
     xp = _xp(x)
-    grid = xp.linspace(0.0, 1.0, points)
+    grid = xp.linspace(0.0, 1.0, points).astype(x.dtype)  # float32 stays float32 under x64
     table = modulator_transfer(grid, kind, er_dB)  # measured transfer, increasing
     eps = extinction_floor(er_dB)
     return xp.interp(eps + (1.0 - eps) * x, table, grid)

@@ -21,7 +21,8 @@ Noise of one reading, as a current variance (Δf: bandwidth, R: responsivity, q:
   with ``η = D + T`` the bank's mean transmission sum (signal dependent);
 * laser RIN ``RIN·Δf·(R P s)² Σ_j B̃_rj² x_j²`` (independent lasers per channel; signal dependent);
 * TIA input-referred thermal noise ``i_n² Δf``;
-* ADC: ``b`` bits over ``±F`` with ``F`` = ``adc_range_fraction`` × the largest possible tile signal
+* ADC: its own input-referred Gaussian noise ``adc_noise_lsb`` LSB (a converter of ENOB below its
+  ``b`` bits), then ``b`` bits over ``±F`` with ``F`` = ``adc_range_fraction`` × the largest possible tile signal
   ``R P s · min(d_R, N)``; the rounding is drawn explicitly (mid-tread, codes ``−2^(b−1) … 2^(b−1)−1``,
   clipped), so its error is the true deterministic quantisation error of the noisy analogue value, of
   variance ``LSB²/12`` for a signal spread over many LSBs (tested).
@@ -156,6 +157,11 @@ def _full_scale(params: ReadoutParams, n: int) -> float:
     return params.adc_range_fraction * min(params.rows_per_bank, n)
 
 
+def _lsb(full_scale: Any, bits: int) -> Any:
+    """One ADC step over ``±full_scale``."""
+    return 2.0 * full_scale / 2.0**bits
+
+
 def adc_quantise(y: Any, full_scale: Any, bits: int) -> Any:
     """Mid-tread ADC of ``bits`` bits over ``[−full_scale, full_scale]``: round to the LSB
     ``2·full_scale/2^bits`` and clip to the codes ``−2^(bits−1) … 2^(bits−1) − 1`` (numpy or JAX)."""
@@ -244,8 +250,10 @@ def _read(
         if not noise:
             return signal.sum(-1)
         var = reading_variance(x_t, B_t, params, tiles(rin_rel[None], params.rows_per_bank)[0])
+    full_scale = _full_scale(params, n)
+    var = var + (params.adc_noise_lsb * _lsb(full_scale, params.adc_bits)) ** 2
     analog = signal + jnp.sqrt(var) * standard_normal(key, signal.shape)
-    q = adc_quantise(analog, _full_scale(params, n), params.adc_bits)
+    q = adc_quantise(analog, full_scale, params.adc_bits)
     return q if q.ndim == 2 else q.sum(-1)
 
 
@@ -352,7 +360,7 @@ def noise_breakdown(e: jax.Array, B_realised: jax.Array, params: ReadoutParams) 
     """RMS contribution of each noise source to the decoded MAC, in units of ``max|e|``.
 
     Analytic (no sampling), averaged over the samples of ``e`` and the rows of ``B̃``: the analogue
-    variances of :func:`reading_variance_terms` and the ADC's ``LSB²/12`` per reading, summed over
+    variances of :func:`reading_variance_terms` and the ADC's ``LSB²/12`` and its own noise per reading, summed over
     the tiles and passes and propagated through the decoding (× 2 for ``offset``). ``total`` is
     their quadrature sum and ``effective_bits = log2(2N / (total·√12))``.
     """
@@ -369,8 +377,8 @@ def noise_breakdown(e: jax.Array, B_realised: jax.Array, params: ReadoutParams) 
         for name, v in terms.items():
             full = jnp.broadcast_to(v, (e.shape[0], B_t.shape[0], n_tiles))
             var[name] = var[name] + float(jnp.mean(full.sum(-1)))
-    lsb = 2.0 * _full_scale(params, e.shape[-1]) / 2.0**params.adc_bits
-    var["adc"] = lsb**2 / 12.0 * n_tiles * n_pass
+    lsb = _lsb(_full_scale(params, e.shape[-1]), params.adc_bits)
+    var["adc"] = lsb**2 * (1.0 / 12.0 + params.adc_noise_lsb**2) * n_tiles * n_pass
     out = {name: math.sqrt(gain2 * v) for name, v in var.items()}
     total = math.sqrt(sum(v * v for v in out.values()))
     out["total"] = total

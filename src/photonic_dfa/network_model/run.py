@@ -110,6 +110,7 @@ def readout_from_config(
         rows_per_bank=int(rows_per_bank),
         banks=int(banks),
         adc_bits=int(cfg.adc_bits),
+        adc_noise_lsb=float(cfg.adc_noise_lsb()),
         weight_scale=float(weight_scale),
         transmission_sum=float(transmission_sum),
         laser_power_mW=float(cfg.laser_power_mW),
@@ -143,9 +144,11 @@ def _feedback_settings(cfg: Any, readout: ReadoutParams, iterations: int) -> Any
     terms = reading_variance_terms(x, jnp.full((1, 1, n), 1.0), readout)
     var = np.asarray(terms["shot"]).reshape(-1)[0] + float(terms["thermal"])
     var = var + np.asarray(terms["rin"]).reshape(-1)[0]  # RIN at |B| = 1 (upper bound)
+    full_scale = 1.0 / cfg.weight_range_fraction
+    var = var + (readout.adc_noise_lsb * 2.0 * full_scale / 2.0**readout.adc_bits) ** 2
     return FeedbackSettings(
         sigma_reading=float(np.sqrt(var)),
-        full_scale=1.0 / cfg.weight_range_fraction,
+        full_scale=full_scale,
         adc_bits=readout.adc_bits,
         averages=cfg.feedback_averages,
         iterations=iterations,

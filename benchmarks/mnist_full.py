@@ -4,6 +4,13 @@ Usage::
 
     python benchmarks/mnist_full.py [--modes bp,dfa,dfa-gaussian] [--model photonic_model.npz]
         [--data ../shared/data/mnist] [--epochs 50] [--outdir DIR] [--results FILE]
+    python benchmarks/mnist_full.py --presets integrated,bench
+
+With ``--presets``, each shipped preset's chip is made first (``photonic-dfa layout`` and
+``photonic-dfa extract --hidden 800 800`` with a config ``preset = "<name>"``, kept in
+``<outdir>/model-<name>`` and reused when its config is unchanged; ``bench+model.key=value``
+adds overrides) and ``dfa-photonic`` trains with it (row ``dfa-photonic-<name>``), recording the chip's calibration precision and yield, its
+per-MAC error on the trained network's errors and, with drift, the recalibrations per epoch.
 
 Each mode is one ``photonic-dfa train`` run (RUNDIR ``<outdir>/<mode>``; an unfinished one is
 resumed). Results are merged per mode into ``benchmarks/results_mnist_full.json``: test accuracy of the
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,6 +121,140 @@ def seed_spread(args, data, results) -> int:
     return 0
 
 
+def _cli(*args: str) -> None:
+    """One ``photonic-dfa`` command in its own process (a one-line error and exit 2 on failure)."""
+    cmd = [sys.executable, "-c", "from photonic_dfa.cli import main; main()", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"error: photonic-dfa {args[0]}: {r.stderr.strip().splitlines()[-1:]}")
+
+
+def _preset_config(spec: str) -> str:
+    """Config text of a preset spec: ``bench`` or ``bench+model.key=value+...`` (overrides)."""
+    name, *overrides = spec.split("+")
+    sections: dict[str, list[str]] = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        section, _, field = key.partition(".")
+        if not (field and value):
+            raise SystemExit(f"error: --presets {spec!r}: write overrides as +section.key=value")
+        sections.setdefault(section, []).append(f"{field} = {value}")
+    text = f'preset = "{name}"\n'
+    for section, lines in sections.items():
+        text += f"[{section}]\n" + "".join(f"{line}\n" for line in lines)
+    return text
+
+
+def preset_model(spec: str, outdir: Path) -> Path:
+    """The 800-800 photonic model of a shipped preset's chip (made once, reused while the
+    preset's config text is unchanged)."""
+    d = outdir / f"model-{spec}"
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = d / "config.toml"
+    text = _preset_config(spec)
+    model = d / "model" / "photonic_model.npz"
+    if model.is_file() and cfg.is_file() and cfg.read_text() == text:
+        return model
+    cfg.write_text(text)
+    t0 = time.perf_counter()
+    _cli("layout", "-o", str(d / "layout"), "--config", str(cfg))
+    _cli(
+        "extract",
+        str(d / "layout" / "layout.json"),
+        "--hidden",
+        "800",
+        "800",
+        "-o",
+        str(d / "model"),
+        "--config",
+        str(cfg),
+    )
+    print(f"{spec}: chip made in {time.perf_counter() - t0:.0f} s ({model})", flush=True)
+    return model
+
+
+def chip_summary(model: Path) -> dict:
+    """The preset chip's calibration precision, yield, readout error, drift and budget."""
+    cal = json.loads(model.with_suffix(".json").read_text())["calibration"]
+    drift = cal.get("drift", {})
+    keep = ("bits_median", "bits_min", "bits_p05", "yield_rows", "yield_banks", "mode")
+    out = {k: cal.get(k) for k in keep}
+    out["per_mac_readout"] = cal["noise"]["physical"]
+    out["encoding_hardware_rms"] = cal["noise"].get("encoding_hardware")
+    if drift.get("active"):
+        out["drift"] = {k: drift[k] for k in ("no_recal", "recal", "linearisation")}
+    if "error_budget" in cal:
+        out["error_budget"] = cal["error_budget"]
+    return out
+
+
+def train_mode(args, mode: str, key: str, model: Path | None, data, results: dict) -> int:
+    """Train one mode (RUNDIR ``<outdir>/<key>``, resumed when unfinished) and merge its row."""
+    from photonic_dfa.config.training import TrainingConfig
+    from photonic_dfa.errors import PhotonicDFAError
+    from photonic_dfa.io import atomic_write_json
+    from photonic_dfa.training.run import train
+
+    cfg = TrainingConfig(mode=mode, epochs=args.epochs)
+    rundir = args.outdir / key
+    resume = (rundir / "status.json").is_file()
+    t0 = time.perf_counter()
+
+    def progress(ev):
+        if ev.kind == "epoch":
+            r = ev.record
+            print(
+                f"{key:13s} epoch {ev.epoch:3d}/{ev.epochs}: loss {r['loss']:.4f} "
+                f"val {100 * r['val_acc']:.2f} % test {100 * r['test_acc']:.2f} % "
+                f"{r['seconds']:.2f} s",
+                flush=True,
+            )
+
+    try:
+        res = train(cfg, rundir, model=model, data=data, resume=resume, progress=progress)
+    except PhotonicDFAError as exc:
+        print(f"error: {key}: {exc}", file=sys.stderr)
+        return 2
+    row = {
+        "test_acc": res.metrics["test_acc"],
+        "best_epoch": res.metrics["best_epoch"],
+        "best_val_acc": res.metrics["best_val_acc"],
+        "epochs": res.metrics["epochs"],
+        "seconds_per_epoch_median": res.metrics["seconds_per_epoch_median"],
+        "wall_seconds_this_call": time.perf_counter() - t0,
+        "reference_code_test_acc": REFERENCE.get(mode),
+        "goal_test_acc": GOALS.get(mode),
+        "meets_goal": None if mode not in GOALS else res.metrics["test_acc"] >= GOALS[mode],
+        "final_align_deg": res.metrics["final_align_deg"],
+        "rundir": str(rundir),
+    }
+    if mode == "dfa-photonic" and model is not None:
+        row["model_sha256"] = res.metrics.get("model_sha256")
+        row["mac_error"] = mac_error_on_trained_errors(rundir, model, data)
+        recal = [h["drift_recalibrations"] for h in res.history if "drift_recalibrations" in h]
+        if recal:
+            row["drift_recalibrations_per_epoch"] = float(np.mean(recal))
+            row["drift_recal_time_s_per_epoch"] = float(
+                np.mean([h["drift_recal_time_s"] for h in res.history])
+            )
+            row["drift_error_B_mean"] = float(
+                np.mean([h["drift_error_B_mean"] for h in res.history])
+            )
+    results["runs"][key] = row
+    results["protocol"] = {
+        **TrainingConfig(epochs=args.epochs).model_dump(mode="json", exclude={"mode"}),
+        "data": str(args.data),
+        "cpu_count": os.cpu_count(),
+    }
+    atomic_write_json(args.results, results)
+    print(
+        f"{key}: test accuracy {100 * row['test_acc']:.2f} % at best-validation epoch "
+        f"{row['best_epoch']} (reference code {REFERENCE.get(mode)}, goal {GOALS.get(mode)})",
+        flush=True,
+    )
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--modes", default="bp,dfa,dfa-gaussian")
@@ -130,13 +272,16 @@ def main() -> int:
         default=None,
         help="instead of one run per mode: train these seeds at once (vmap) and report the spread",
     )
+    ap.add_argument(
+        "--presets",
+        default=None,
+        help="instead of --modes: dfa-photonic with each preset's chip, e.g. integrated,bench "
+        "(a preset with overrides: bench+model.modulator_predistort_points=16)",
+    )
     args = ap.parse_args()
 
-    from photonic_dfa.config.training import TrainingConfig
     from photonic_dfa.errors import PhotonicDFAError
-    from photonic_dfa.io import atomic_write_json
     from photonic_dfa.training.data import load_mnist
-    from photonic_dfa.training.run import train
 
     try:
         data = load_mnist(args.data)
@@ -147,55 +292,35 @@ def main() -> int:
     results.setdefault("runs", {})
     if args.seeds:
         return seed_spread(args, data, results)
+    if args.presets:
+        return train_presets(args, data, results)
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        cfg = TrainingConfig(mode=mode, epochs=args.epochs)
-        rundir = args.outdir / mode
-        resume = (rundir / "status.json").is_file()
-        t0 = time.perf_counter()
+        rc = train_mode(args, mode, mode, args.model, data, results)
+        if rc:
+            return rc
+    print(f"wrote {args.results}")
+    return 0
 
-        def progress(ev, mode=mode):
-            if ev.kind == "epoch":
-                r = ev.record
-                print(
-                    f"{mode:13s} epoch {ev.epoch:3d}/{ev.epochs}: loss {r['loss']:.4f} "
-                    f"val {100 * r['val_acc']:.2f} % test {100 * r['test_acc']:.2f} % "
-                    f"{r['seconds']:.2f} s",
-                    flush=True,
-                )
 
-        try:
-            res = train(cfg, rundir, model=args.model, data=data, resume=resume, progress=progress)
-        except PhotonicDFAError as exc:
-            print(f"error: {mode}: {exc}", file=sys.stderr)
-            return 2
-        row = {
-            "test_acc": res.metrics["test_acc"],
-            "best_epoch": res.metrics["best_epoch"],
-            "best_val_acc": res.metrics["best_val_acc"],
-            "epochs": res.metrics["epochs"],
-            "seconds_per_epoch_median": res.metrics["seconds_per_epoch_median"],
-            "wall_seconds_this_call": time.perf_counter() - t0,
-            "reference_code_test_acc": REFERENCE.get(mode),
-            "goal_test_acc": GOALS.get(mode),
-            "meets_goal": None if mode not in GOALS else res.metrics["test_acc"] >= GOALS[mode],
-            "final_align_deg": res.metrics["final_align_deg"],
-            "rundir": str(rundir),
-        }
-        if mode == "dfa-photonic" and args.model is not None:
-            row["model_sha256"] = res.metrics.get("model_sha256")
-            row["mac_error"] = mac_error_on_trained_errors(rundir, args.model, data)
-        results["runs"][mode] = row
-        results["protocol"] = {
-            **TrainingConfig(epochs=args.epochs).model_dump(mode="json", exclude={"mode"}),
-            "data": str(args.data),
-            "cpu_count": os.cpu_count(),
-        }
-        atomic_write_json(args.results, results)
+def train_presets(args, data, results: dict) -> int:
+    """``dfa-photonic`` with each preset's chip (rows ``dfa-photonic-<preset>``)."""
+    from photonic_dfa.io import atomic_write_json
+
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    bad = [p for p in presets if p.split("+")[0] not in ("integrated", "bench")]
+    if bad:
         print(
-            f"{mode}: test accuracy {100 * row['test_acc']:.2f} % at best-validation epoch "
-            f"{row['best_epoch']} (reference code {REFERENCE.get(mode)}, goal {GOALS.get(mode)})",
-            flush=True,
+            f"error: --presets: {bad[0]!r} is not a preset; use integrated, bench", file=sys.stderr
         )
+        return 2
+    results.setdefault("presets", {})
+    for preset in presets:
+        model = preset_model(preset, args.outdir)
+        results["presets"][preset] = chip_summary(model)
+        atomic_write_json(args.results, results)
+        rc = train_mode(args, "dfa-photonic", f"dfa-photonic-{preset}", model, data, results)
+        if rc:
+            return rc
     print(f"wrote {args.results}")
     return 0
 

@@ -201,7 +201,13 @@ def main(argv: list[str] | None = None) -> None:
             results["presets"][preset] = budget_of(preset, layout)
             print_budget(preset, results["presets"][preset]["budget"])
         for preset in args.presets:
-            costs = accuracy_costs(preset, layout, tmp, args, data)
+            try:
+                costs = accuracy_costs(preset, layout, tmp, args, data)
+            except Exception as exc:  # a training that fails is a result of this preset
+                msg = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                results["presets"][preset]["accuracy_cost"] = {"failed": msg}
+                print(f"\n== {preset}: accuracy cost not measured: training failed: {msg}")
+                continue
             results["presets"][preset]["accuracy_cost"] = costs
             print_costs(preset, costs)
     results["training"] = {

@@ -115,6 +115,8 @@ class CalibrationResult:
         unreachable: list of ``(problem, ring, target_B, realised_B, reason)``.
         iterations: solver iterations used; evaluations: bank evaluations made.
         offsets_estimated_nm: mode (b): ``(B, N)`` the controller's offset estimates.
+        crosstalk_fitted: mode ``fitted``: ``(B, N, N)`` the controller's fitted thermal crosstalk
+            ``K̂`` of each physical bank (None in the other modes: their model has the circuit's).
         history: per solver iteration, the median residual RMS over problems (in mode
             ``model`` in optical weight units, of the solver's own residual; in mode ``feedback``
             in units of B, of the chip's true weights).
@@ -134,6 +136,7 @@ class CalibrationResult:
     mode: str
     offsets_estimated_nm: np.ndarray | None = None
     history: list[float] = field(default_factory=list)
+    crosstalk_fitted: np.ndarray | None = None
 
     def summary(self, yield_min_bits: float | None = None) -> dict[str, Any]:
         """JSON-ready statistics over all problems."""
@@ -551,7 +554,7 @@ def calibrate(
     target_w = np.where(mask, target_B * scale, 0.0)
     true_rows = offsets_nm[bank_of_problem]
     calls0 = evaluate.calls
-    est, rng = None, None
+    est, rng, k_fit = None, None, None
     quantise = None if driver is None else driver.quantise_mW
     if mode == "model":
         known = offsets_nm
@@ -562,7 +565,7 @@ def calibrate(
     else:
         raise ValueError(f"unknown calibration mode {mode!r}")
     if mode == "fitted":
-        P, J, w_range, iters, history = _solve_on_fitted_model(
+        P, J, w_range, iters, history, k_fit = _solve_on_fitted_model(
             evaluate, target_w, bank_of_problem, offsets_nm, feedback, scale, rng, spacing_nm
         )
     else:
@@ -600,6 +603,7 @@ def calibrate(
         mode=mode,
         offsets_estimated_nm=est,
         history=history,
+        crosstalk_fitted=k_fit,
     )
 
 
@@ -699,10 +703,11 @@ def _solve_on_fitted_model(
     scale: float,
     rng: np.random.Generator | None,
     spacing_nm: float | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[float]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[float], np.ndarray]:
     """Heaters from the controller's fitted Lorentzian model of each bank, measured on the chip
     (:func:`~photonic_dfa.network_model.controller.fit_controller_model`). The weight range
-    returned (for the report of unreachable targets only) is the true rings' own range."""
+    returned (for the report of unreachable targets only) is the true rings' own range; last,
+    the fitted crosstalk ``(B, N, N)``."""
     from photonic_dfa.network_model.controller import fit_controller_model
 
     if fb is None or rng is None or spacing_nm is None:
@@ -714,4 +719,4 @@ def _solve_on_fitted_model(
     ctrl = fit_controller_model(evaluate, offsets_nm, measure, spacing_nm)
     P, J = ctrl.solve(target_w, bank_of_problem, evaluate.model.heater_max_mW)
     _, w_range = initial_heaters(evaluate.model, target_w, bank_of_problem, offsets_nm)
-    return P, J, w_range, 0, []
+    return P, J, w_range, 0, [], ctrl.crosstalk

@@ -76,7 +76,41 @@ def write_plots(model: PhotonicModel, outdir: str | Path) -> list[Path]:
     drift = model.calibration.get("drift") or {}
     if drift.get("active"):
         paths.append(_drift_plot(plt, drift, out / "drift.png"))
+    if model.calibration.get("error_budget"):
+        paths.append(_budget_plot(plt, model.calibration["error_budget"], out / "error_budget.png"))
     return paths
+
+
+def _budget_plot(plt, budget: dict, path: Path) -> Path:
+    """``error_budget.png``: per-MAC error std of each source (units of max|e|, log scale), the
+    totals (quadrature sum and Monte-Carlo of the whole chain) and the paper's measured std."""
+    from photonic_dfa.network_model.summary import BUDGET_LABELS
+
+    rows = [
+        (BUDGET_LABELS.get(r["name"], r["name"]), r["std"], r["parent"]) for r in budget["sources"]
+    ]
+    t, paper = budget["total"], budget["paper"]
+    rows += [("total, quadrature", t["quadrature_std"], "total")]
+    rows += [("total, Monte-Carlo", t["monte_carlo_std"], "total")]
+    floor = 1e-5
+    colours = {None: "C0", "total": "C3"}
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_label, std, parent) in zip(y, rows, strict=True):
+        ax.barh(yi, max(std, floor), left=0, color=colours.get(parent, "C7"), height=0.7)
+        ax.text(max(std, floor) * 1.1, yi, f"{std:.2g}", va="center", fontsize=7)
+    ax.axvline(paper["std"], color="k", ls="--", lw=0.9)
+    ax.text(paper["std"] * 1.08, y[0], f"paper, measured\n{paper['std']:g}", fontsize=7, va="top")
+    ax.set_yticks(y, [r[0].strip() if r[2] is None else r[0] for r in rows], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 2.0)
+    ax.set_xlabel("per-MAC error std (units of max|e|); grey: parts and variants, not in the total")
+    ax.set_title(
+        f"error budget: {t['monte_carlo_std']:.3g} (Monte-Carlo) vs {paper['std']:g} (paper)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def _drift_plot(plt, drift: dict, path: Path) -> Path:

@@ -205,6 +205,8 @@ class Calibrated:
         summaries: one calibration summary per design group.
         offsets_estimated_nm: ``(d_C, d_R)`` the controller's offset estimates (NaN in mode model).
         transmission_sum: mean ``T + D`` of the calibrated channels (readout normalisation).
+        crosstalk_fitted: ``(d_C, N, N)`` the controller's fitted thermal crosstalk (mode
+            ``fitted``; None otherwise).
     """
 
     heater_mW: np.ndarray
@@ -216,6 +218,7 @@ class Calibrated:
     summaries: list[dict[str, Any]]
     offsets_estimated_nm: np.ndarray
     transmission_sum: float
+    crosstalk_fitted: np.ndarray | None = None
 
 
 def extract(
@@ -409,6 +412,19 @@ def _extract(
         times, "drift", say, "drift", _drift, evaluators, groups, rows, cal, offsets, scale, mcfg
     )
     report["drift"] = drift.report
+    ctx = {
+        "B_ideal": B_ideal,
+        "B_real": B_real,
+        "readout": readout,
+        "offsets": offsets,
+        "scale": scale,
+        "evaluators": evaluators,
+        "groups": groups,
+        "mcfg": mcfg,
+    }
+    report["error_budget"] = _timed(
+        times, "error_budget", say, "error budget", _error_budget, ctx, cal, rows, drift, driver
+    )
     report["fabrication"] = fab_info
     report["heater_driver"] = _driver_report(driver, evaluators[bc.bank_design[0]])
     model = PhotonicModel(
@@ -561,6 +577,10 @@ def _calibrate_groups(
         cal.summaries.append(res.summary(mcfg.resolved_yield_min_bits()))
         if res.offsets_estimated_nm is not None:
             cal.offsets_estimated_nm[idx] = res.offsets_estimated_nm
+        if res.crosstalk_fitted is not None:
+            if cal.crosstalk_fitted is None:
+                cal.crosstalk_fitted = np.zeros((offsets.shape[0], d_r, d_r))
+            cal.crosstalk_fitted[idx] = res.crosstalk_fitted
         T, D = evaluators[d].transmissions(res.heater_mW, offsets[idx][which])
         tsum.append((T + D)[res.mask])
     cal.transmission_sum = float(np.mean(np.concatenate(tsum)))
@@ -630,11 +650,14 @@ class DriftResult:
         params: the temperature processes and recalibration policy.
         jac_B: ``(R, d_R, d_R)`` ``∂B̃/∂T`` of each row tile (units of B per K; channel, ring).
         report: JSON-ready statistics and the error-vs-time series of the report and figure.
+        dT_samples: ``{"recal", "no_recal"}``: ``(S, d_C, d_R)`` ring temperatures relative to
+            the last (re)calibration at ``S`` evenly spaced times of each series (error budget).
     """
 
     params: Any
     jac_B: np.ndarray
     report: dict[str, Any]
+    dT_samples: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _drift(
@@ -673,7 +696,7 @@ def _drift(
         nm_per_K[idx] = k
         jac[sel] = drift_jacobian(evaluators[d], cal.heater_mW[sel], offsets[idx][which], k)
     jac_B = jac / scale * rows.mask[:, :, None]
-    report = _drift_report(
+    report, samples = _drift_report(
         params,
         jac_B,
         rows,
@@ -685,7 +708,7 @@ def _drift(
         scale,
         mcfg.drift_duration_s,
     )
-    return DriftResult(params, jac_B, report)
+    return DriftResult(params, jac_B, report, samples)
 
 
 def _recal_time_s(rows: RowTiles, d_c: int, d_r: int, mcfg: Any) -> float:
@@ -707,6 +730,8 @@ def _recal_time_s(rows: RowTiles, d_c: int, d_r: int, mcfg: Any) -> float:
 _DRIFT_SERIES_POINTS = 600
 #: longest temperature trace the report simulates (steps); longer spans are sampled coarser
 _DRIFT_MAX_STEPS = 200_000
+#: temperature samples of each drift series kept for the error budget
+_DRIFT_BUDGET_SAMPLES = 64
 
 
 def _drift_report(
@@ -720,9 +745,10 @@ def _drift_report(
     groups: dict[int, list[int]],
     scale: float,
     duration_s: float,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Error vs time with and without recalibration over ``drift_duration_s``, the time the
-    recalibrations cost, and the linearisation error against the full circuit."""
+    recalibrations cost, and the linearisation error against the full circuit; and temperature
+    samples of both series (midpoints of :data:`_DRIFT_BUDGET_SAMPLES` equal spans)."""
     from photonic_dfa.network_model.drift import (
         drift_gram,
         recalibration_schedule,
@@ -747,6 +773,10 @@ def _drift_report(
     pick = np.unique(np.linspace(0, temps.shape[0] - 1, _DRIFT_SERIES_POINTS).astype(int))
     cal_rms = float(np.median(cal.rms_B))
     n_recal = int(recal.recal_steps.size)
+    at = ((np.arange(_DRIFT_BUDGET_SAMPLES) + 0.5) * temps.shape[0] / _DRIFT_BUDGET_SAMPLES).astype(
+        int
+    )
+    samples = {"recal": recal.dT[at], "no_recal": free.dT[at]}
     return {
         "active": True,
         "params": params.to_dict(),
@@ -756,10 +786,12 @@ def _drift_report(
         "error_B_per_K_uniform": float(np.sqrt(max(np.sum(gram), 0.0))),
         "calibration_rms_B_median": cal_rms,
         "no_recal": {
+            "error_B_rms": float(np.sqrt(np.mean(free.error_B**2))),
             "error_B_mean": float(free.error_B.mean()),
             "error_B_max": float(free.error_B.max()),
         },
         "recal": {
+            "error_B_rms": float(np.sqrt(np.mean(recal.error_B**2))),
             "error_B_mean": float(recal.error_B.mean()),
             "error_B_max": float(recal.error_B.max()),
             "count": n_recal,
@@ -773,7 +805,7 @@ def _drift_report(
             "error_B_no_recal": free.error_B[pick].tolist(),
             "error_B_recal": recal.error_B[pick].tolist(),
         },
-    }
+    }, samples
 
 
 def _linearisation_error(
@@ -976,37 +1008,67 @@ def _noise_report(readout: ReadoutParams, B: np.ndarray, n_out: int, seed: int) 
     }
 
 
+#: rows of B (evenly spaced over all layers) and error samples of the error budget
+_BUDGET_ROWS, _BUDGET_SAMPLES = 1024, 4096
+
+
+def _error_budget(
+    ctx: dict[str, Any], cal: Calibrated, rows: RowTiles, drift: DriftResult, driver: Any
+) -> dict[str, Any]:
+    """The per-MAC error budget of the realised chip (:mod:`~photonic_dfa.network_model.error_budget`).
+
+    ``ctx``: ``B_ideal``, ``B_real`` (per layer), ``readout``, ``offsets``, ``scale``,
+    ``evaluators``, ``groups``, ``mcfg``."""
+    import jax
+
+    from photonic_dfa.network_model import error_budget as eb
+
+    B_ideal, mcfg = ctx["B_ideal"], ctx["mcfg"]
+    n_out, sizes = B_ideal[0].shape[1], [b.shape[0] for b in B_ideal]
+    ideal = np.concatenate(B_ideal)
+    pick = np.unique(np.linspace(0, ideal.shape[0] - 1, _BUDGET_ROWS).astype(int))
+
+    def to_rows(a_B: np.ndarray) -> np.ndarray:  # row tiles (R, d_R) → the budget's rows of B
+        return eb.rows_to_matrix(a_B * rows.mask, sizes, rows.n_tiles, n_out)[pick]
+
+    grp = (ctx["evaluators"], ctx["groups"], rows.bank_of, cal.heater_mW, ctx["offsets"])
+    rng = np.random.default_rng(_child_seed(mcfg.seed + 1))
+    xt = cal.crosstalk_fitted
+    st = eb.StaticErrors(
+        residual=np.concatenate(ctx["B_real"])[pick] - ideal[pick],
+        dac=to_rows(eb.dac_error_rows(*grp, driver, rng) / ctx["scale"]),
+        crosstalk=None if xt is None else to_rows(eb.crosstalk_error_rows(*grp, xt) / ctx["scale"]),
+        crosstalk_fit_error=None if xt is None else eb.crosstalk_fit_error(*grp[:2], xt),
+        drift={
+            k: np.stack([to_rows(x) for x in _drift_rows(drift, rows, dT)])
+            for k, dT in drift.dT_samples.items()
+        },
+        drift_rms_B={k: drift.report[k]["error_B_rms"] for k in drift.dT_samples},
+    )
+    e = _sample_errors(np.random.default_rng(_child_seed(mcfg.seed)), _BUDGET_SAMPLES, n_out)
+    return eb.chip_budget(
+        jax.random.key(mcfg.seed),
+        e,
+        ideal[pick],
+        np.concatenate(ctx["B_real"])[pick],
+        st,
+        ctx["readout"],
+        dac_bits=mcfg.heater_dac_bits,
+        drift_K=mcfg.drift_ambient_K,
+    )
+
+
+def _drift_rows(drift: DriftResult, rows: RowTiles, dT: np.ndarray) -> np.ndarray:
+    """``(S, R, d_R)`` drift errors ``J ΔT`` (units of B) of temperature samples ``(S, d_C, d_R)``."""
+    return np.einsum("rci,sri->src", drift.jac_B, dT[:, rows.bank_of])
+
+
 def _encoding_errors(e: Any, B: Any, readout: ReadoutParams) -> dict[str, float]:
     """RMS MAC error (units of max|e|, noise off) of each encoding-hardware effect alone:
     modulators, laser power spread, detector mismatch; and all of them together."""
-    import jax
-    import jax.numpy as jnp
+    from photonic_dfa.network_model.error_budget import encoding_errors
 
-    from photonic_dfa.network_model.readout import photonic_feedback
-
-    ideal = dataclasses.replace(
-        readout, modulator="ideal", laser_spread_dB=0.0, bpd_mismatch=0.0, noise_model="physical"
-    )
-    cases = {
-        "modulator": dataclasses.replace(
-            ideal,
-            modulator=readout.modulator,
-            modulator_er_dB=readout.modulator_er_dB,
-            predistort_points=readout.predistort_points,
-        ),
-        "laser_spread": dataclasses.replace(ideal, laser_spread_dB=readout.laser_spread_dB),
-        "bpd_mismatch": dataclasses.replace(ideal, bpd_mismatch=readout.bpd_mismatch),
-        "all": dataclasses.replace(readout, noise_model="physical"),
-    }
-    ref = e @ B.T
-    m = jnp.maximum(jnp.max(jnp.abs(e), axis=-1, keepdims=True), 1e-30)
-    key = jax.random.key(0)
-    return {
-        name: float(
-            jnp.sqrt(jnp.mean(((photonic_feedback(key, e, B, p, noise=False) - ref) / m) ** 2))
-        )
-        for name, p in cases.items()
-    }
+    return {k: math.hypot(m, s) for k, (m, s) in encoding_errors(e, B, readout).items()}
 
 
 def run_budget(

@@ -11,7 +11,9 @@ from typing import Any
 from photonic_dfa.summary import quantity, summary, table
 
 __all__ = [
+    "BUDGET_LABELS",
     "NOISE_LABELS",
+    "budget_lines",
     "extract_lines",
     "model_log_line",
     "reconfiguration_line",
@@ -26,6 +28,73 @@ NOISE_LABELS = {
     "adc": "ADC quantisation",
     "total": "total (quadrature sum)",
 }
+
+
+#: sources of the error budget -> label (parts of the calibration residual indented)
+BUDGET_LABELS = {
+    "calibration_residual": "calibration residual",
+    "heater_dac": "  of which heater DACs",
+    "crosstalk_open_loop": "  crosstalk model, open loop",
+    "drift": "drift (recalibrated)",
+    "drift_no_recal": "  drift, no recalibration",
+    "modulator": "modulators",
+    "laser_spread": "laser power spread",
+    "bpd_mismatch": "BPD mismatch",
+    "shot": "shot noise",
+    "tia": "TIA noise",
+    "rin": "laser RIN",
+    "adc": "ADC quantisation",
+}
+
+
+def _needed(row: dict[str, Any]) -> str:
+    v = row.get("needed_value")
+    return "n.a." if v is None else f"{row['parameter']} = {v:.3g}"
+
+
+def _budget_rows(budget: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            BUDGET_LABELS.get(r["name"], r["name"]),
+            r["mean"],
+            r["std"],
+            r["effective_bits"],
+            _needed(r),
+        ]
+        for r in budget["sources"]
+    ]
+
+
+def _budget_table(budget: dict[str, Any]) -> dict[str, Any]:
+    t, p = budget["total"], budget["paper"]
+    rows = _budget_rows(budget)
+    rows.append(["total, quadrature", t["sum_of_means"], t["quadrature_std"], None, ""])
+    rows.append(["total, Monte-Carlo", t["monte_carlo_mean"], t["monte_carlo_std"], None, ""])
+    rows.append(["paper, measured", p["mean"], p["std"], None, ""])
+    return table(
+        "Per-MAC error budget (units of max|e|)",
+        ["source", "mean", "std", "bits", f"alone at std {p['std']:g}"],
+        rows,
+    )
+
+
+def budget_lines(budget: dict[str, Any]) -> list[str]:
+    """The error budget as a compact text table (``photonic-dfa extract``)."""
+    t, p = budget["total"], budget["paper"]
+    lines = [
+        f"error budget per MAC (units of max|e|; paper: mean {p['mean']:g}, std {p['std']:g}):",
+        f"  {'source':30s} {'mean':>8s} {'std':>8s} {'bits':>5s}  alone at std {p['std']:g}",
+    ]
+    for name, mean, std, bits, need in _budget_rows(budget):
+        b = "–" if bits is None else f"{bits:.1f}"
+        lines.append(f"  {name:30s} {mean:+8.4f} {std:8.4f} {b:>5s}  {need}")
+    ratio = t["ratio_quadrature_to_mc"]
+    lines.append(
+        f"  total: quadrature {t['quadrature_std']:.4f}, Monte-Carlo {t['monte_carlo_std']:.4f} "
+        f"(ratio {ratio if ratio is None else round(ratio, 3)}), mean {t['monte_carlo_mean']:+.4f}"
+        f"; dominant: {BUDGET_LABELS.get(budget['dominant'], budget['dominant'])}"
+    )
+    return lines
 
 
 def _noise_table(breakdown: dict[str, float]) -> dict[str, Any]:
@@ -97,6 +166,8 @@ def summarise_model(report: dict[str, Any], hidden: tuple[int, ...], files: list
         tables.append(_noise_table(noise["breakdown"]))
     if energy.get("items_W"):
         tables.append(_energy_table(energy))
+    if report.get("error_budget"):
+        tables.append(_budget_table(report["error_budget"]))
     if report.get("per_bank"):
         tables.append(_bank_table(report["per_bank"], report.get("yield_min_bits", "?")))
     notes = []
@@ -163,7 +234,10 @@ def extract_lines(report: dict[str, Any], total_s: float) -> list[tuple[str, boo
             False,
         ),
     ]
-    return lines + _issue13_lines(r)
+    lines += _issue13_lines(r)
+    if r.get("error_budget"):
+        lines += [(line, False) for line in budget_lines(r["error_budget"])]
+    return lines
 
 
 def _issue13_lines(r: dict[str, Any]) -> list[tuple[str, bool]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import figure, write_results  # noqa: E402
+from _common import figure, write_results
 
 CASES = {
     "ideal": {},

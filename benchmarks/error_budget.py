@@ -45,7 +45,7 @@ SOURCES_OFF: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = 
     "bpd_mismatch": ({"bpd_mismatch": 0.0}, {}, {}),
     "tia": ({"tia_noise_pA_rtHz": 0.0}, {}, {}),
     "rin": ({"rin_dB_Hz": -200.0}, {}, {}),
-    "adc": ({"adc_bits": 24}, {}, {}),
+    "adc": ({"adc_bits": 24, "adc_enob": None}, {}, {}),
     "readout_noise": ({}, {}, {"photonic_noise": False}),  # shot + TIA + RIN + ADC together
 }
 #: what "off" means for each, in the results
@@ -59,7 +59,7 @@ OFF_MEANING = {
     "bpd_mismatch": "bpd_mismatch = 0",
     "tia": "tia_noise_pA_rtHz = 0",
     "rin": "rin_dB_Hz = -200",
-    "adc": "adc_bits = 24",
+    "adc": "adc_bits = 24, no converter noise",
     "readout_noise": "[training] photonic_noise = false (shot, TIA, RIN and ADC; shot has no "
     "switch of its own)",
 }

@@ -25,6 +25,7 @@ starting network, to separate a protocol difference from a different random draw
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -139,7 +140,11 @@ def _preset_config(spec: str) -> str:
         if not (field and value):
             raise SystemExit(f"error: --presets {spec!r}: write overrides as +section.key=value")
         sections.setdefault(section, []).append(f"{field} = {value}")
-    text = f'preset = "{name}"\n'
+    from importlib import resources
+
+    shipped = resources.files("photonic_dfa.config").joinpath("presets", f"{name}.toml")
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()[:16] if shipped.is_file() else "-"
+    text = f'# shipped preset sha256 {digest}: a changed preset makes the chip again\npreset = "{name}"\n'
     for section, lines in sections.items():
         text += f"[{section}]\n" + "".join(f"{line}\n" for line in lines)
     return text

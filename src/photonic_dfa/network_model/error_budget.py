@@ -488,13 +488,22 @@ def encoding_sources(e: np.ndarray, B: np.ndarray, readout: ReadoutParams) -> li
     ]
 
 
+def _adc_parameter(readout: ReadoutParams) -> tuple[str, float]:
+    """The ADC's resolution parameter: its bits, or with converter noise its effective bits
+    (its error std is ``∝ 2^−ENOB`` either way)."""
+    if readout.adc_noise_lsb <= 0:
+        return "adc_bits", float(readout.adc_bits)
+    enob = readout.adc_bits - 0.5 * math.log2(1.0 + 12.0 * readout.adc_noise_lsb**2)
+    return "adc_enob", enob
+
+
 def noise_sources(breakdown: dict[str, float], readout: ReadoutParams) -> list[SourceError]:
     """Shot, TIA, RIN and ADC from the analytic breakdown (zero mean)."""
     rows = (
         ("shot", "shot", "laser_power_mW", readout.laser_power_mW, "inv_sqrt"),
         ("tia", "thermal", "tia_noise_pA_rtHz", readout.tia_noise_pA_rtHz, "linear"),
         ("rin", "rin", "rin_dB_Hz", readout.rin_dB_Hz, "db20"),
-        ("adc", "adc", "adc_bits", readout.adc_bits, "bits"),
+        ("adc", "adc", *_adc_parameter(readout), "bits"),
     )
     return [
         SourceError(

@@ -149,3 +149,29 @@ def test_drift_clock_continues_the_schedule_over_epochs():
     other = DriftClock(p, gram, 40)
     other.skip(1)
     np.testing.assert_array_equal(other.next_epoch().dT, b.dT)
+
+
+def test_recalibration_settles_like_the_heater_driver():
+    """A recalibration's settling per feedback iteration is the heater driver's, τ ln(2^b): more
+    DAC bits or a slower heater lengthen it by exactly that settling; the ADC readings stay."""
+    from types import SimpleNamespace
+
+    from photonic_dfa.config import load_config
+    from photonic_dfa.network_model.drivers import settle_time_s
+    from photonic_dfa.network_model.run import _recal_time_s
+
+    rows = SimpleNamespace(bank_of=np.array([0, 1, 0, 1, 0]))  # 3 row tiles on the busiest bank
+
+    def per_recal(**model):
+        mcfg = load_config(model=model).model
+        return mcfg, _recal_time_s(rows, 2, 10, mcfg)
+
+    mcfg, base = per_recal()
+    reads = 10 * mcfg.feedback_averages / (mcfg.adc_gsps * 1e9)
+    settle = settle_time_s(mcfg.heater_dac_bits, mcfg.heater_tau_us)
+    assert base == pytest.approx(3 * mcfg.feedback_iterations * (settle + reads), rel=1e-12)
+    for change in ({"heater_dac_bits": 24}, {"heater_tau_us": 10.0}):
+        cfg, t = per_recal(**change)
+        grown = settle_time_s(cfg.heater_dac_bits, cfg.heater_tau_us) - settle
+        assert grown > 0
+        assert t - base == pytest.approx(3 * mcfg.feedback_iterations * grown, rel=1e-9)

@@ -162,8 +162,12 @@ def test_drift_report_figure_and_artifact(extracted):
     ("line", "key"),
     [
         ("drift_local_K = -0.1", "model.drift_local_K"),
+        ("drift_local_K = -1", "model.drift_local_K"),
+        ("drift_ambient_K = -0.1", "model.drift_ambient_K"),
         ("recal_every_batches = 0", "model.recal_every_batches"),
         ("modulator_er_dB = -3.0", "model.modulator_er_dB"),
+        ("modulator_er_dB = -1", "model.modulator_er_dB"),
+        ("heater_dac_bits = 0", "model.heater_dac_bits"),
     ],
 )
 def test_cli_extract_rejects_bad_drift_and_modulator_input(layout_json, tmp_path, line, key):
@@ -175,6 +179,16 @@ def test_cli_extract_rejects_bad_drift_and_modulator_input(layout_json, tmp_path
     assert len(err) == 1 and key in err[0] and line.split(" = ")[1] in err[0], r.stderr
     with pytest.raises(ConfigError, match=key.split(".")[1]):
         load_config(model=dict([(line.split(" = ")[0], float(line.split(" = ")[1]))]))
+
+
+def test_cli_extract_rejects_the_replaced_recal_settle_us(layout_json, tmp_path):
+    cfg = tmp_path / "old.toml"
+    cfg.write_text("[model]\nrecal_settle_us = 10.0\n")
+    r = _cli("extract", layout_json, "--config", cfg, "-o", tmp_path / "o")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "'recal_settle_us' was replaced" in err[0], r.stderr
+    assert "heater_tau_us" in err[0] and "heater_dac_bits" in err[0]
 
 
 def test_extract_fitted_mode_reports_precision_per_bank_dac_and_retuning(layout_json):

@@ -73,6 +73,7 @@ def test_latin_hypercube_has_one_draw_per_stratum(tmp_path):
     ("text", "expected"),
     [
         ('[axes]\n"model.adc_bitz" = [6, 8]\n', "unknown config key 'model.adc_bitz'"),
+        ('[axes]\n"model.recal_settle_us" = [10.0]\n', "'model.recal_settle_us' was replaced"),
         ('[axes]\n"model.adc_bits" = []\n', "'model.adc_bits' is empty"),
         ('[axes]\n"model.adc_bits" = [6, 99]\n', "adc_bits = 99"),
         ('base = "bad.toml"\n[axes]\n"model.adc_bits" = [6]\n', "base config"),

@@ -347,32 +347,63 @@ def test_time_indexed_B_equals_static_without_drift_and_differs_with_it(
     np.testing.assert_allclose(bt[r], expect, rtol=1e-5, atol=1e-6)
 
 
-def test_train_with_a_drifting_chip_records_recalibrations(tmp_path, small):
+def _drifting_chip(path, *, drift=True):
+    """A 16-wide ``photonic_model.npz`` on two banks whose realised ``B̃`` drifts (recalibration
+    time 1 ms, threshold 0.02), or the same chip without drift."""
     from photonic_dfa.network_model.artifact import (
         PhotonicModel,
         ReadoutParams,
         save_photonic_model,
     )
     from photonic_dfa.network_model.drift import DriftParams
-    from photonic_dfa.training.run import train
 
     rng = np.random.default_rng(0)
     b = rng.uniform(-1, 1, (16, 10)).astype(np.float32)
-    drift = DriftParams(ambient_K=0.05, local_K=0.01, recal_threshold_B=0.02, recal_time_s=1e-3)
+    params = DriftParams(ambient_K=0.05, local_K=0.01, recal_threshold_B=0.02, recal_time_s=1e-3)
+    jac = (rng.normal(0, 0.5, (16, 1, 10, 10)).astype(np.float32),)
     model = PhotonicModel(
         hidden=(16,),
         n_outputs=10,
         B_ideal=(b,),
         B_realised=(b,),
         readout=ReadoutParams(banks=2),
-        drift=drift.to_dict(),
-        drift_jac=(rng.normal(0, 0.5, (16, 1, 10, 10)).astype(np.float32),),
-        tile_bank=((np.arange(16)[:, None] % 2).astype(np.int32),),
+        drift=params.to_dict() if drift else {},
+        drift_jac=jac if drift else (),
+        tile_bank=((np.arange(16)[:, None] % 2).astype(np.int32),) if drift else (),
     )
-    path = save_photonic_model(model, tmp_path / "m.npz")
+    return save_photonic_model(model, path)
+
+
+def test_train_with_a_drifting_chip_records_recalibrations(tmp_path, small):
+    from photonic_dfa.training.run import train
+
+    path = _drifting_chip(tmp_path / "m.npz")
     cfg = TrainingConfig(mode="dfa-photonic", hidden=(16,), epochs=2, photonic_noise=False)
     res = train(cfg, tmp_path / "run", model=path, data=small, plot=False)
     recs = res.history
     assert all(r["drift_recalibrations"] > 0 for r in recs)
     assert all(0 < r["drift_error_B_mean"] <= 0.02 for r in recs)
     assert recs[0]["drift_recal_time_s"] == pytest.approx(recs[0]["drift_recalibrations"] * 1e-3)
+
+
+@pytest.mark.parametrize("many_runs", ["unroll", "vmap"])
+def test_many_runs_on_a_drifting_chip_match_the_single_run(tmp_path, small, many_runs):
+    """All runs of one program train on the same drifting chip (one temperature trace): each run
+    equals the single drifting run of its seed (to the bit unrolled), and drift changes it."""
+    from photonic_dfa.training.run import train
+
+    cfg = TrainingConfig(mode="dfa-photonic", hidden=(16,), epochs=1, photonic_noise=False, seed=2)
+    path = _drifting_chip(tmp_path / "m.npz")
+    kw = dict(data=small, shared_order=False, many_runs=many_runs)
+    many = train_many(cfg, seeds=[2, 7], model=path, **kw)
+    rec = train(cfg, tmp_path / "run", model=path, data=small, plot=False).history[0]
+    for name in ("drift_error_B_mean", "drift_recalibrations", "drift_recal_time_s"):
+        np.testing.assert_array_equal(many.history[name][:, 0], [rec[name]] * 2)
+    assert rec["drift_recalibrations"] > 0
+    if many_runs == "unroll":
+        assert many.history["loss"][0, 0] == rec["loss"]
+        assert many.history["test_acc"][0, 0] == rec["test_acc"]
+    np.testing.assert_allclose(many.history["loss"][0, 0], rec["loss"], rtol=1e-4)
+    still = train_many(cfg, seeds=[2], model=_drifting_chip(tmp_path / "s.npz", drift=False), **kw)
+    assert "drift_recalibrations" not in still.history
+    assert abs(still.history["loss"][0, 0] - rec["loss"]) > 4e-4 * rec["loss"]  # 8e-4 here

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 __all__ = ["StageConfig", "format_validation_error"]
 
 
 class StageConfig(BaseModel):
-    """A frozen config section: unknown keys are rejected, values validated at load time."""
+    """A frozen config section: unknown keys are rejected, values validated at load time.
+
+    ``replaced_keys``: keys a section no longer has, each with what replaced it; a config that
+    still sets one fails naming the key and its replacement (not just "unknown key")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    replaced_keys: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_replaced_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, instead in cls.replaced_keys.items():
+                if key in data:
+                    raise ValueError(f"{key!r} was replaced: {instead}")
+        return data
 
 
 def format_validation_error(exc: ValidationError, *, prefix: str = "", source: str = "") -> str:

@@ -40,7 +40,7 @@ result. References:
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -82,6 +82,11 @@ class ModelConfig(StageConfig):
     Defaults describe a realistic chip: fabrication offsets σ = 0.5 nm [Lu17] and feedback
     calibration from the chip's own readout [Tait18].
     """
+
+    replaced_keys: ClassVar[dict[str, str]] = {
+        "recal_settle_us": "recalibration settles like the heater driver, heater_tau_us × "
+        "ln(2^heater_dac_bits); set those instead",
+    }
 
     # ---- channel plan -------------------------------------------------------------------------
     channel_spacing_nm: float = Field(
@@ -260,13 +265,6 @@ class ModelConfig(StageConfig):
         le=10.0,
         description="recalibrate when the monitored drift error (RMS, units of B) exceeds this "
         "(unset: no threshold)",
-    )
-    recal_settle_us: float = Field(
-        10.0,
-        gt=0.0,
-        le=1e6,
-        description="heater settling per calibration measurement (µs): microheater time "
-        "constants of µs [Padmaraju14]",
     )
     modulator: Literal["ideal", "mzm", "ring"] = Field(
         "ideal",

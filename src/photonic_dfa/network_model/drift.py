@@ -252,13 +252,14 @@ def recalibration_time_s(
     rings: int,
     iterations: int,
     averages: int,
-    settle_us: float,
+    settle_s: float,
     adc_gsps: float,
 ) -> float:
     """Time of one recalibration (s): every bank in parallel re-runs the feedback loop for each
-    of its row tiles: ``iterations`` × (heater settling + ``rings`` one-hot weight measurements
-    of ``averages`` ADC samples each)."""
-    per_iteration = settle_us * 1e-6 + rings * averages / (adc_gsps * 1e9)
+    of its row tiles: ``iterations`` × (heater settling ``settle_s``, that of the heater driver,
+    :func:`~photonic_dfa.network_model.drivers.settle_time_s`, + ``rings`` one-hot weight
+    measurements of ``averages`` ADC samples each)."""
+    per_iteration = settle_s + rings * averages / (adc_gsps * 1e9)
     return float(problems_per_bank * iterations * per_iteration)
 
 

@@ -714,6 +714,7 @@ def _drift(
 def _recal_time_s(rows: RowTiles, d_c: int, d_r: int, mcfg: Any) -> float:
     """Time of one recalibration of the array (banks in parallel, their row tiles in turn)."""
     from photonic_dfa.network_model.drift import recalibration_time_s
+    from photonic_dfa.network_model.drivers import settle_time_s
 
     per_bank = int(np.max(np.bincount(rows.bank_of, minlength=d_c)))
     return recalibration_time_s(
@@ -721,7 +722,7 @@ def _recal_time_s(rows: RowTiles, d_c: int, d_r: int, mcfg: Any) -> float:
         d_r,
         mcfg.feedback_iterations,
         mcfg.feedback_averages,
-        mcfg.recal_settle_us,
+        settle_time_s(mcfg.heater_dac_bits, mcfg.heater_tau_us),  # the heater driver's settling
         mcfg.adc_gsps,
     )
 

@@ -75,7 +75,11 @@ def check_key(path: Path, where: str, key: str) -> None:
             f"{where}: {key!r} is not a config key (write section.key, sections: "
             f"{', '.join(sections)})",
         )
-    fields = sections[section].annotation.model_fields  # type: ignore[union-attr]
+    model = sections[section].annotation
+    fields = model.model_fields  # type: ignore[union-attr]
+    if name in getattr(model, "replaced_keys", {}):
+        instead = model.replaced_keys[name]  # type: ignore[union-attr]
+        raise _err(path, f"{where}: config key {key!r} was replaced: {instead}")
     if name not in fields:
         close = difflib.get_close_matches(name, list(fields), n=1)
         hint = f"; did you mean {section}.{close[0]!r}?" if close else ""

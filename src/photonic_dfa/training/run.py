@@ -105,7 +105,9 @@ class ManyResult:
     Attributes:
         labels: one dict per run (``seed`` and/or ``noise_std``).
         history: ``{name: (R, epochs)}`` arrays of the :class:`EpochStats` fields
-            (``align_deg``: ``(R, epochs, K)``).
+            (``align_deg``: ``(R, epochs, K)``); with drift also ``drift_error_B_mean``,
+            ``drift_recalibrations`` and ``drift_recal_time_s`` of the chip's temperature trace
+            (the same for every run: all runs train on one chip).
         test_acc: ``(R,)`` test accuracy at each run's best-validation epoch.
         best_epoch: ``(R,)`` 1-based.
         seconds_per_epoch: wall time of one epoch of all runs, median, compile excluded.
@@ -540,6 +542,36 @@ def _runs(
     return out_seeds, stds
 
 
+def _epoch_many(
+    trainer: Trainer,
+    state: Any,
+    fb: Any,
+    dev: Any,
+    order_key: Any,
+    drift: Any,
+    n_runs: int,
+) -> tuple[Any, dict[str, np.ndarray]]:
+    """One epoch of all runs and its host stats ``{name: (R, ...)}``. With drift (``(DriftFeedback,
+    DriftClock)``), all runs train on the same chip: one temperature trace, its stats (as a single
+    run's ``drift_*`` history entries) repeated per run."""
+    if drift is None:
+        state, stats = trainer.epoch_many(state, fb, dev, order_key=order_key)
+        return state, {k: np.asarray(v) for k, v in jax.device_get(stats)._asdict().items()}
+    sch = drift[1].next_epoch()
+    state, stats = trainer.epoch_many(
+        state, fb, dev, order_key=order_key, drift=drift[0], dT=sch.dT
+    )
+    host = {k: np.asarray(v) for k, v in jax.device_get(stats)._asdict().items()}
+    n_recal = int(sch.recal_steps.size)
+    chip = {
+        "drift_error_B_mean": float(np.mean(sch.error_B)),
+        "drift_recalibrations": n_recal,
+        "drift_recal_time_s": float(n_recal * drift[1].params.recal_time_s),
+    }
+    host.update({k: np.full(n_runs, v) for k, v in chip.items()})
+    return state, host
+
+
 def train_many(
     config: TrainingConfig | None = None,
     *,
@@ -559,6 +591,8 @@ def train_many(
     Runs differ by seed (weights, ``B_k``, shuffling, noise) and/or by the ``dfa-gaussian`` noise
     std; with both given they are paired (same length) — broadcast a single value to vary only one.
     All runs share the data on the device and the validation/test split of ``config.seed``.
+    With a drifting chip (``dfa-photonic``, a model with drift) all runs train on that one chip:
+    the same ring-temperature trace and recalibrations (one clock), inside the one program.
 
     Args:
         seeds: per run; default ``config.seed`` for all.
@@ -589,12 +623,12 @@ def train_many(
     fb = fb._replace(noise_std=jnp.asarray(stds, jnp.float32))
     dev = device_data(mnist, cfg.val_fraction, cfg.seed)
     order_key = trainer.init(seed=cfg.seed)[0].key if shared_order else None
+    drift = _drift_of(cfg, pm, trainer.n_batches(int(mnist.train_labels.shape[0])))
     records: list[dict[str, np.ndarray]] = []
     times = []
     for ep in range(cfg.epochs):
         t0 = time.perf_counter()
-        state, stats = trainer.epoch_many(state, fb, dev, order_key=order_key)
-        host = {k: np.asarray(v) for k, v in jax.device_get(stats)._asdict().items()}
+        state, host = _epoch_many(trainer, state, fb, dev, order_key, drift, n_runs)
         times.append(time.perf_counter() - t0)
         records.append(host)
         if on_epoch is not None:

@@ -362,10 +362,11 @@ class Trainer:
         self.many_runs = many_runs
         self._epoch = jax.jit(self._epoch_impl, donate_argnums=(0,))
         self._epoch_many = jax.jit(
-            jax.vmap(self._epoch_impl_quiet, in_axes=(0, 0, None)), donate_argnums=(0,)
+            jax.vmap(self._epoch_impl_quiet, in_axes=(0, 0, None, None, None)),
+            donate_argnums=(0,),
         )
         self._epoch_many_shared = jax.jit(
-            jax.vmap(self._epoch_impl_shared, in_axes=(0, 0, None, None, None)),
+            jax.vmap(self._epoch_impl_shared, in_axes=(0, 0, None, None, None, None, None)),
             donate_argnums=(0,),
         )
         self._epoch_unrolled = jax.jit(self._epoch_unrolled_impl, donate_argnums=(0,))
@@ -447,8 +448,15 @@ class Trainer:
         progress = self.on_batch is not None
         return self._epoch_runs([state], [fb], data, progress=progress, drift=(drift, dT))[0]
 
-    def _epoch_impl_quiet(self, state: TrainState, fb: Feedback, data: DataArrays):
-        return self._epoch_runs([state], [fb], data, progress=False)[0]
+    def _epoch_impl_quiet(
+        self,
+        state: TrainState,
+        fb: Feedback,
+        data: DataArrays,
+        drift: DriftFeedback | None = None,
+        dT: jax.Array | None = None,
+    ):
+        return self._epoch_runs([state], [fb], data, progress=False, drift=(drift, dT))[0]
 
     def _epoch_impl_shared(
         self,
@@ -457,8 +465,13 @@ class Trainer:
         data: DataArrays,
         order_key: jax.Array,
         epoch: jax.Array,
+        drift: DriftFeedback | None = None,
+        dT: jax.Array | None = None,
     ):
-        return self._epoch_runs([state], [fb], data, progress=False, order=(order_key, epoch))[0]
+        order = (order_key, epoch)
+        return self._epoch_runs(
+            [state], [fb], data, progress=False, order=order, drift=(drift, dT)
+        )[0]
 
     def _epoch_unrolled_impl(
         self,
@@ -467,12 +480,14 @@ class Trainer:
         data: DataArrays,
         order_key: jax.Array | None,
         epoch: jax.Array,
+        drift: DriftFeedback | None = None,
+        dT: jax.Array | None = None,
     ):
         n_runs = jax.tree_util.tree_leaves(state)[0].shape[0]
         states = [jax.tree_util.tree_map(lambda a, r=r: a[r], state) for r in range(n_runs)]
         fbs = [jax.tree_util.tree_map(lambda a, r=r: a[r], fb) for r in range(n_runs)]
         order = None if order_key is None else (order_key, epoch)
-        outs = self._epoch_runs(states, fbs, data, progress=False, order=order)
+        outs = self._epoch_runs(states, fbs, data, progress=False, order=order, drift=(drift, dT))
         stack = lambda *a: jnp.stack(a)  # noqa: E731
         return (
             jax.tree_util.tree_map(stack, *[st for st, _ in outs]),
@@ -641,6 +656,8 @@ class Trainer:
         data: DataArrays,
         *,
         order_key: jax.Array | None = None,
+        drift: DriftFeedback | None = None,
+        dT: Any = None,
     ) -> tuple[TrainState, EpochStats]:
         """One epoch of ``R`` runs in one compiled program (as set by ``many_runs``): ``state``
         and ``fb`` have a leading run axis.
@@ -652,13 +669,16 @@ class Trainer:
                 ``vmap`` the first layer's products of all runs become one matrix product), and a
                 noise study compares its levels with common random numbers. Else each run
                 shuffles with its own key.
+            drift, dT: optional drift of B̃ as in :meth:`epoch`, shared by all runs (one chip, one
+                temperature trace): ``dT`` has no run axis.
         """
         epoch = jnp.asarray(state.epoch[0], jnp.int32)  # all runs are at the same epoch
+        dT = None if drift is None else jnp.asarray(dT, jnp.float32)
         if self.many_runs == "unroll":
-            return self._epoch_unrolled(state, fb, data, order_key, epoch)
+            return self._epoch_unrolled(state, fb, data, order_key, epoch, drift, dT)
         if order_key is None:
-            return self._epoch_many(state, fb, data)
-        return self._epoch_many_shared(state, fb, data, order_key, epoch)
+            return self._epoch_many(state, fb, data, drift, dT)
+        return self._epoch_many_shared(state, fb, data, order_key, epoch, drift, dT)
 
     def n_batches(self, n_train: int) -> int:
         """Batches per epoch for ``n_train`` training images (the last one may be partial)."""

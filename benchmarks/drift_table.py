@@ -9,6 +9,7 @@ Prints the table's rows and writes ``benchmarks/results_drift_table.json``.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,30 +24,11 @@ COMMON = {"drift_duration_s": 3600.0, "drift_batch_s": 0.1, "recal_threshold_B":
 
 
 def _test_layout(path: Path, banks: int = 2) -> Path:
-    """The tests' layout description (``tests/network_model/conftest.py``): ``banks`` default
-    banks as the geometry planner places them (no GDS)."""
-    from photonic_dfa.config import load_config
-    from photonic_dfa.layout.planner import bank_geometry, plan_bank
-    from photonic_dfa.layout.schema import LAYOUT_SCHEMA_VERSION, LayoutDescription
+    """The tests' layout description (``tests/_helpers/layouts.py``) written to ``path``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from _helpers.layouts import make_layout
 
-    cfg = load_config(layout={"banks": banks}).layout
-    plan = plan_bank(cfg)
-    pitch = plan.y_max_um - plan.y_min_um + cfg.bank_spacing_um
-    desc = LayoutDescription(
-        schema="photonic_dfa.layout",
-        schema_version=LAYOUT_SCHEMA_VERSION,
-        generator={"package": "photonic_dfa", "version": "benchmark"},
-        parameters=cfg,
-        gds={"file": "none.gds", "sha256": "0" * 64, "top_cell": "test"},
-        layers={"waveguide": (1, 0)},
-        chip_size_um=(plan.width_um, banks * pitch),
-        n_rings=cfg.rings,
-        n_banks=banks,
-        banks=tuple(bank_geometry(cfg, plan, b, (0.0, b * pitch)) for b in range(banks)),
-        ports={},
-        splitter={},
-    )
-    path.write_text(desc.to_json())
+    path.write_text(make_layout(banks=banks).to_json())
     return path
 
 

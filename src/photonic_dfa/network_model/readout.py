@@ -65,6 +65,7 @@ from photonic_dfa.network_model.encoding import (
 
 __all__ = [
     "ELECTRON_CHARGE_C",
+    "adc_lsb",
     "adc_quantise",
     "decode",
     "encode",
@@ -157,7 +158,7 @@ def _full_scale(params: ReadoutParams, n: int) -> float:
     return params.adc_range_fraction * min(params.rows_per_bank, n)
 
 
-def _lsb(full_scale: Any, bits: int) -> Any:
+def adc_lsb(full_scale: Any, bits: int) -> Any:
     """One ADC step over ``±full_scale``."""
     return 2.0 * full_scale / 2.0**bits
 
@@ -166,7 +167,7 @@ def adc_quantise(y: Any, full_scale: Any, bits: int) -> Any:
     """Mid-tread ADC of ``bits`` bits over ``[−full_scale, full_scale]``: round to the LSB
     ``2·full_scale/2^bits`` and clip to the codes ``−2^(bits−1) … 2^(bits−1) − 1`` (numpy or JAX)."""
     xp = _xp(y)
-    lsb = 2.0 * full_scale / (2.0**bits)
+    lsb = adc_lsb(full_scale, bits)
     code = xp.clip(xp.round(y / lsb), -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1)
     return code * lsb
 
@@ -251,7 +252,7 @@ def _read(
             return signal.sum(-1)
         var = reading_variance(x_t, B_t, params, tiles(rin_rel[None], params.rows_per_bank)[0])
     full_scale = _full_scale(params, n)
-    var = var + (params.adc_noise_lsb * _lsb(full_scale, params.adc_bits)) ** 2
+    var = var + (params.adc_noise_lsb * adc_lsb(full_scale, params.adc_bits)) ** 2
     analog = signal + jnp.sqrt(var) * standard_normal(key, signal.shape)
     q = adc_quantise(analog, full_scale, params.adc_bits)
     return q if q.ndim == 2 else q.sum(-1)
@@ -377,7 +378,7 @@ def noise_breakdown(e: jax.Array, B_realised: jax.Array, params: ReadoutParams) 
         for name, v in terms.items():
             full = jnp.broadcast_to(v, (e.shape[0], B_t.shape[0], n_tiles))
             var[name] = var[name] + float(jnp.mean(full.sum(-1)))
-    lsb = _lsb(_full_scale(params, e.shape[-1]), params.adc_bits)
+    lsb = adc_lsb(_full_scale(params, e.shape[-1]), params.adc_bits)
     var["adc"] = lsb**2 * (1.0 / 12.0 + params.adc_noise_lsb**2) * n_tiles * n_pass
     out = {name: math.sqrt(gain2 * v) for name, v in var.items()}
     total = math.sqrt(sum(v * v for v in out.values()))

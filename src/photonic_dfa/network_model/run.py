@@ -137,7 +137,7 @@ def _feedback_settings(cfg: Any, readout: ReadoutParams, iterations: int) -> Any
     import jax.numpy as jnp
 
     from photonic_dfa.network_model.calibration import FeedbackSettings
-    from photonic_dfa.network_model.readout import reading_variance_terms
+    from photonic_dfa.network_model.readout import adc_lsb, reading_variance_terms
 
     n = readout.rows_per_bank
     x = jnp.eye(n)[:, None, :]  # one-hot readings (n readings, 1 tile, n channels)
@@ -145,7 +145,7 @@ def _feedback_settings(cfg: Any, readout: ReadoutParams, iterations: int) -> Any
     var = np.asarray(terms["shot"]).reshape(-1)[0] + float(terms["thermal"])
     var = var + np.asarray(terms["rin"]).reshape(-1)[0]  # RIN at |B| = 1 (upper bound)
     full_scale = 1.0 / cfg.weight_range_fraction
-    var = var + (readout.adc_noise_lsb * 2.0 * full_scale / 2.0**readout.adc_bits) ** 2
+    var = var + (readout.adc_noise_lsb * adc_lsb(full_scale, readout.adc_bits)) ** 2
     return FeedbackSettings(
         sigma_reading=float(np.sqrt(var)),
         full_scale=full_scale,
